@@ -1,0 +1,148 @@
+"""The ASGI application: routing, authentication, rate limits, and the one error renderer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+
+from porch.api import all_routes
+from porch.api.http import Request, Response
+from porch.api.routing import Router
+from porch.config import Settings
+from porch.domain.auth import Authenticator
+from porch.domain.errors import MethodNotAllowed, PorchError, RateLimited
+from porch.domain.ratelimit import DEFAULT_PER_MINUTE, Quota, RateLimiter
+from porch.store import db as dbmod
+
+log = logging.getLogger("porch")
+
+# Unauthenticated responses report the default budget as untouched: the headers are on every
+# response (some clients read them unconditionally), but no company's budget is involved.
+_ANON = Quota(DEFAULT_PER_MINUTE, DEFAULT_PER_MINUTE, 0.0)
+
+
+def error_body(exc: PorchError) -> bytes:
+    """Front's error envelope."""
+    return orjson.dumps(
+        {
+            "_error": {
+                "status": exc.status,
+                "title": exc.title,
+                "message": exc.message,
+                "details": exc.details,
+            }
+        }
+    )
+
+
+class Porch:
+    """One Porch API process."""
+
+    def __init__(self, settings: Settings, db: dbmod.Database | None = None) -> None:
+        self.settings = settings
+        self.router = Router()
+        for op in all_routes():
+            self.router.add(op)
+        self._db = db
+        self.auth: Authenticator | None = None
+        self.limiter: RateLimiter | None = None
+        if db is not None:
+            self._attach(db)
+
+    @property
+    def db(self) -> dbmod.Database:
+        assert self._db is not None, "the database is opened at startup"
+        return self._db
+
+    def _attach(self, db: dbmod.Database) -> None:
+        self._db = db
+        self.auth = Authenticator(db, self.settings.auth_cache_seconds)
+        self.limiter = RateLimiter(db)
+
+    async def startup(self) -> None:
+        if self._db is None:
+            self._attach(
+                await dbmod.connect(
+                    self.settings.database_url, sqlite_synchronous=self.settings.sqlite_synchronous
+                )
+            )
+
+    async def shutdown(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def handle(self, req: Request) -> tuple[Response, Quota]:
+        """Route, authenticate, count and run one request; errors become envelopes."""
+        quota = _ANON
+        try:
+            op, req.path_params = self.router.match(req.method, req.path)
+            if op.auth:
+                assert self.auth is not None and self.limiter is not None
+                principal = await self.auth.authenticate(req.header("authorization"))
+                req.principal = principal
+                quota = await self.limiter.hit(principal)
+                if op.burst is not None:
+                    tier, param = op.burst
+                    resource = req.path_params.get(param, "") if param else ""
+                    await self.limiter.hit_burst(principal, tier, resource)
+                if op.permission is not None:
+                    principal.require(op.permission)
+            return await op.handler(req), quota
+        except PorchError as exc:
+            return self._error(exc, quota), quota
+        except Exception:
+            log.exception("unhandled error on %s %s", req.method, req.path)
+            err = PorchError("Something went wrong; the error was logged")
+            return self._error(err, quota), quota
+
+    def _error(self, exc: PorchError, quota: Quota) -> Response:
+        resp = Response(exc.status, error_body(exc))
+        if isinstance(exc, MethodNotAllowed):
+            resp.headers.append(("allow", ", ".join(exc.allow)))
+        if isinstance(exc, RateLimited):
+            resp.headers.append(("retry-after", str(exc.retry_after)))
+            if exc.tier:
+                resp.headers.append(("x-front-tier", exc.tier))
+        return resp
+
+    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        req = Request(self, scope, receive)
+        resp, quota = await self.handle(req)
+        headers = [
+            (b"x-ratelimit-limit", str(quota.limit).encode()),
+            (b"x-ratelimit-remaining", str(quota.remaining).encode()),
+            (b"x-ratelimit-reset", str(quota.reset).encode()),
+            (b"content-length", str(len(resp.body)).encode()),
+        ]
+        if resp.content_type:
+            headers.append((b"content-type", resp.content_type.encode()))
+        for name, value in resp.headers:
+            headers.append((name.encode("latin-1"), value.encode("latin-1")))
+        await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+        await send({"type": "http.response.body", "body": resp.body})

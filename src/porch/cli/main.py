@@ -1,0 +1,21 @@
+"""Entry point of the ``porch`` console script."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from porch.cli import init, migrate_cmd, serve, tokens
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="porch", description="A shared inbox that speaks Front's API")
+    sub = p.add_subparsers(dest="command", required=True)
+    for module in (init, serve, tokens, migrate_cmd):
+        module.register(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    args.func(args)

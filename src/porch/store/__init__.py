@@ -1,0 +1,1 @@
+"""Storage: table definitions, compiled queries, migrations."""

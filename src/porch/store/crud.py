@@ -1,0 +1,132 @@
+"""Generic single-table writes, compiled once per (table, columns) and reused.
+
+Most actions insert one row, update a few columns of one row, or add and remove rows of a
+join table; these helpers spare every store module its own statement for each.
+Every helper takes ``company_id`` so that no write can cross a company boundary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from porch.store.db import Connection, Query, in_list
+
+_cache: dict[tuple[str, str, tuple[str, ...]], Query] = {}
+
+
+def _param(table: sa.Table, name: str) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=table.c[name].type)
+
+
+def _query(kind: str, table: sa.Table, cols: tuple[str, ...], build: Any) -> Query:
+    key = (kind, table.name, cols)
+    q = _cache.get(key)
+    if q is None:
+        q = _cache[key] = Query(build())
+    return q
+
+
+async def insert(tx: Connection, table: sa.Table, **values: Any) -> int:
+    """Insert one row (``values`` must include ``company_id``) and return its key."""
+    cols = tuple(sorted(values))
+    q = _query(
+        "insert",
+        table,
+        cols,
+        lambda: sa.insert(table).values({c: _param(table, c) for c in cols}).returning(table.c.id),
+    )
+    row = await tx.fetch_one(q, **values)
+    assert row is not None
+    return int(row["id"])
+
+
+async def update(tx: Connection, table: sa.Table, *, company_id: int, key: int, **values: Any) -> int:
+    """Set ``values`` on the row ``key`` of ``company_id``; returns the number of rows changed."""
+    if not values:
+        return 0
+    cols = tuple(sorted(values))
+    q = _query(
+        "update",
+        table,
+        cols,
+        lambda: sa.update(table)
+        .where(table.c.id == sa.bindparam("_key"), table.c.company_id == sa.bindparam("_company"))
+        .values({c: _param(table, c) for c in cols}),
+    )
+    return await tx.execute(q, _key=key, _company=company_id, **values)
+
+
+async def delete(tx: Connection, table: sa.Table, *, company_id: int, key: int) -> int:
+    """Delete the row ``key`` of ``company_id``."""
+    q = _query(
+        "delete",
+        table,
+        (),
+        lambda: sa.delete(table).where(
+            table.c.id == sa.bindparam("_key"), table.c.company_id == sa.bindparam("_company")
+        ),
+    )
+    return await tx.execute(q, _key=key, _company=company_id)
+
+
+async def delete_where(tx: Connection, table: sa.Table, *, company_id: int, **match: Any) -> int:
+    """Delete the rows of ``company_id`` whose columns equal ``match``."""
+    cols = tuple(sorted(match))
+    q = _query(
+        "delete_where",
+        table,
+        cols,
+        lambda: sa.delete(table).where(
+            table.c.company_id == sa.bindparam("company_id"),
+            *[table.c[c] == _param(table, c) for c in cols],
+        ),
+    )
+    return await tx.execute(q, company_id=company_id, **match)
+
+
+async def link(
+    tx: Connection, table: sa.Table, *, company_id: int, left: str, left_id: int, right: str,
+    right_ids: list[int],
+) -> None:
+    """Add join rows (``left_id``, each of ``right_ids``) that are not there yet."""
+    exists = _query(
+        "link_existing",
+        table,
+        (left, right),
+        lambda: sa.select(table.c[right]).where(
+            table.c[left] == sa.bindparam("l"), in_list(table.c[right], "rs")
+        ),
+    )
+    have = {r[right] for r in await tx.fetch_all(exists, l=left_id, rs=right_ids)}
+    for rid in dict.fromkeys(right_ids):
+        if rid not in have:
+            q = _query(
+                "link_insert",
+                table,
+                (left, right),
+                lambda: sa.insert(table).values(
+                    company_id=sa.bindparam("company_id"),
+                    **{left: sa.bindparam("l"), right: sa.bindparam("r")},
+                ),
+            )
+            await tx.execute(q, company_id=company_id, l=left_id, r=rid)
+
+
+async def unlink(
+    tx: Connection, table: sa.Table, *, company_id: int, left: str, left_id: int, right: str,
+    right_ids: list[int],
+) -> int:
+    """Remove join rows (``left_id``, each of ``right_ids``)."""
+    q = _query(
+        "unlink",
+        table,
+        (left, right),
+        lambda: sa.delete(table).where(
+            table.c.company_id == sa.bindparam("company_id"),
+            table.c[left] == sa.bindparam("l"),
+            in_list(table.c[right], "rs"),
+        ),
+    )
+    return await tx.execute(q, company_id=company_id, l=left_id, rs=right_ids)

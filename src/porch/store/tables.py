@@ -1,0 +1,283 @@
+"""Table definitions: the single description of Porch's schema.
+
+Every table carries ``company_id``: tenancy is a column, not a convention, and every query the
+domain layer runs filters on it. Keys are integers (public ids are derived in ``porch.ids``).
+Times are integer milliseconds. JSON is stored as text so that both databases read it the same.
+Alembic migrations in ``migrations/versions`` create exactly these tables.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Key = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _pk() -> sa.Column[int]:
+    return sa.Column("id", Key, primary_key=True, autoincrement=True)
+
+
+def _company() -> sa.Column[int]:
+    return sa.Column("company_id", Key, sa.ForeignKey("companies.id"), nullable=False)
+
+
+def _ms(name: str, nullable: bool = False) -> sa.Column[int]:
+    return sa.Column(name, sa.BigInteger, nullable=nullable)
+
+
+companies = sa.Table(
+    "companies",
+    metadata,
+    _pk(),
+    sa.Column("name", sa.Text, nullable=False),
+    # Ticketing (statuses) is on by default; Front answers 404 on /company/statuses when off.
+    sa.Column("ticketing_enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Requests per minute for API tokens, and whether Front's per-resource burst tiers apply.
+    sa.Column("rate_limit_per_minute", sa.Integer, nullable=False),
+    sa.Column("rate_limit_burst", sa.Boolean, nullable=False, server_default=sa.false()),
+    _ms("created_at"),
+)
+
+teams = sa.Table(
+    "teams",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("name", sa.Text, nullable=False),
+    _ms("created_at"),
+    sa.UniqueConstraint("company_id", "name"),
+)
+
+teammates = sa.Table(
+    "teammates",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("username", sa.Text, nullable=False),
+    sa.Column("first_name", sa.Text, nullable=False),
+    sa.Column("last_name", sa.Text, nullable=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False),
+    sa.Column("is_available", sa.Boolean, nullable=False),
+    sa.Column("is_blocked", sa.Boolean, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("license_type", sa.Text, nullable=False),
+    # The teammate's "allow API access to my private resources" preference.
+    sa.Column("api_private_access", sa.Boolean, nullable=False),
+    sa.Column("custom_fields", sa.Text, nullable=False),
+    _ms("created_at"),
+    _ms("updated_at"),
+    # Emails compare case-insensitively: the column holds the lower-cased address.
+    sa.UniqueConstraint("company_id", "email"),
+    sa.UniqueConstraint("company_id", "username"),
+)
+
+team_members = sa.Table(
+    "team_members",
+    metadata,
+    _company(),
+    sa.Column("team_id", Key, sa.ForeignKey("teams.id"), primary_key=True),
+    sa.Column("teammate_id", Key, sa.ForeignKey("teammates.id"), primary_key=True),
+    sa.Index(None, "teammate_id"),
+)
+
+inboxes = sa.Table(
+    "inboxes",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("name", sa.Text, nullable=False),
+    # Exactly one owner: a team (shared inbox) or a teammate (private inbox).
+    sa.Column("team_id", Key, sa.ForeignKey("teams.id"), nullable=True),
+    sa.Column("owner_teammate_id", Key, sa.ForeignKey("teammates.id"), nullable=True),
+    sa.Column("is_public", sa.Boolean, nullable=False),
+    sa.Column("custom_fields", sa.Text, nullable=False),
+    _ms("created_at"),
+    sa.Index(None, "company_id", "id"),
+)
+
+inbox_access = sa.Table(
+    "inbox_access",
+    metadata,
+    _company(),
+    sa.Column("inbox_id", Key, sa.ForeignKey("inboxes.id"), primary_key=True),
+    sa.Column("teammate_id", Key, sa.ForeignKey("teammates.id"), primary_key=True),
+    sa.Index(None, "teammate_id"),
+)
+
+channels = sa.Table(
+    "channels",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("inbox_id", Key, sa.ForeignKey("inboxes.id"), nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=True),
+    # Lower-cased receiving address (email address, phone number, custom handle); unique.
+    sa.Column("address", sa.Text, nullable=True),
+    sa.Column("send_as", sa.Text, nullable=True),
+    sa.Column("settings", sa.Text, nullable=False),
+    sa.Column("is_valid", sa.Boolean, nullable=False),
+    _ms("created_at"),
+    sa.UniqueConstraint("company_id", "address"),
+    sa.Index(None, "inbox_id"),
+)
+
+tags = sa.Table(
+    "tags",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("highlight", sa.Text, nullable=True),
+    sa.Column("is_visible_in_conversation_lists", sa.Boolean, nullable=False),
+    sa.Column("parent_id", Key, sa.ForeignKey("tags.id"), nullable=True),
+    # At most one owner: none (company tag), a team, or a teammate (private tag).
+    sa.Column("team_id", Key, sa.ForeignKey("teams.id"), nullable=True),
+    sa.Column("owner_teammate_id", Key, sa.ForeignKey("teammates.id"), nullable=True),
+    _ms("created_at"),
+    _ms("updated_at"),
+    sa.Index(None, "company_id", "id"),
+    sa.Index(None, "parent_id"),
+)
+
+custom_fields = sa.Table(
+    "custom_fields",
+    metadata,
+    _pk(),
+    _company(),
+    # contact | conversation | account | inbox | teammate | link
+    sa.Column("object_type", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("enum_values", sa.Text, nullable=True),
+    _ms("created_at"),
+    sa.UniqueConstraint("company_id", "object_type", "name"),
+)
+
+statuses = sa.Table(
+    "statuses",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    # The status a conversation takes by default in its category (one per category).
+    sa.Column("is_default", sa.Boolean, nullable=False),
+    _ms("created_at"),
+    _ms("updated_at"),
+    sa.UniqueConstraint("company_id", "name"),
+)
+
+signatures = sa.Table(
+    "signatures",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("team_id", Key, sa.ForeignKey("teams.id"), nullable=True),
+    sa.Column("owner_teammate_id", Key, sa.ForeignKey("teammates.id"), nullable=True),
+    sa.Column("name", sa.Text, nullable=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("sender_info", sa.Text, nullable=True),
+    sa.Column("is_visible_for_all_teammate_channels", sa.Boolean, nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False),
+    # JSON list of channel keys, or null for "every channel of the owner".
+    sa.Column("channel_ids", sa.Text, nullable=True),
+    _ms("created_at"),
+    sa.Index(None, "company_id", "id"),
+)
+
+teammate_groups = sa.Table(
+    "teammate_groups",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("is_managed_by_scim", sa.Boolean, nullable=False),
+    sa.Column("permissions", sa.Text, nullable=False),
+    _ms("created_at"),
+)
+
+teammate_group_members = sa.Table(
+    "teammate_group_members",
+    metadata,
+    _company(),
+    sa.Column("group_id", Key, sa.ForeignKey("teammate_groups.id"), primary_key=True),
+    sa.Column("teammate_id", Key, sa.ForeignKey("teammates.id"), primary_key=True),
+)
+
+teammate_group_teams = sa.Table(
+    "teammate_group_teams",
+    metadata,
+    _company(),
+    sa.Column("group_id", Key, sa.ForeignKey("teammate_groups.id"), primary_key=True),
+    sa.Column("team_id", Key, sa.ForeignKey("teams.id"), primary_key=True),
+)
+
+teammate_group_inboxes = sa.Table(
+    "teammate_group_inboxes",
+    metadata,
+    _company(),
+    sa.Column("group_id", Key, sa.ForeignKey("teammate_groups.id"), primary_key=True),
+    sa.Column("inbox_id", Key, sa.ForeignKey("inboxes.id"), primary_key=True),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("name", sa.Text, nullable=False),
+    # SHA-256 of the secret; the secret itself is shown once and never stored.
+    sa.Column("token_hash", sa.Text, nullable=False, unique=True),
+    # JSON lists: namespaces ("shared", "private", "provisioning", "team:<key>") and
+    # permissions ("read", "write", "delete", "send").
+    sa.Column("namespaces", sa.Text, nullable=False),
+    sa.Column("permissions", sa.Text, nullable=False),
+    sa.Column("teammate_id", Key, sa.ForeignKey("teammates.id"), nullable=True),
+    _ms("created_at"),
+    _ms("revoked_at", nullable=True),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("type", sa.Text, nullable=False),
+    # Front's event types are public (GET /events); Porch's own kinds (tag_created...) are not.
+    sa.Column("is_public", sa.Boolean, nullable=False),
+    _ms("emitted_at"),
+    sa.Column("conversation_id", Key, nullable=True),
+    # Who did it: api (a token), teammate, rule, ... and that actor's key.
+    sa.Column("source_type", sa.Text, nullable=False),
+    sa.Column("source_id", Key, nullable=True),
+    # What it was done to: tag, teammate, inbox, ... and that object's key.
+    sa.Column("target_type", sa.Text, nullable=True),
+    sa.Column("target_id", Key, nullable=True),
+    # A JSON snapshot of what changed, so consumers need not re-read rows that may be gone.
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Index(None, "company_id", "is_public", "id"),
+)
+
+rate_limit_windows = sa.Table(
+    "rate_limit_windows",
+    metadata,
+    sa.Column("company_id", Key, sa.ForeignKey("companies.id"), primary_key=True),
+    sa.Column("bucket", sa.Text, primary_key=True),
+    sa.Column("window_start", sa.BigInteger, primary_key=True),
+    sa.Column("used", sa.Integer, nullable=False),
+)
