@@ -1,7 +1,178 @@
-"""Placeholder: filled in by its own commit."""
+"""Porch's own administration API under ``/porch/``: what Front's API does not offer.
+
+Creating teams and teammates, issuing and revoking API tokens, company settings (ticketing,
+rate limits) and reading the whole event log, including Porch's own event kinds. Every operation
+needs a token with the ``provisioning`` namespace. Front's paths never start with ``/porch/``,
+so these can never collide with an operation Front adds.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from porch import ids
+from porch.api.http import Request, Response, json_response, no_content
+from porch.api.models import Body, Name, Ref, Refs
 from porch.api.routing import Routes
+from porch.api.shapes import teammate_json
+from porch.domain import companies, teammates, teams, tokens
+from porch.domain.errors import BadRequest, NotFound
+from porch.domain.ratelimit import PRESETS
+from porch.events import log
+from porch.timeutil import to_api
 
 routes = Routes()
+
+
+def _admin(req: Request) -> None:
+    req.principal.require_provisioning()
+
+
+class CreateToken(Body):
+    name: Name = "api"
+    namespaces: Annotated[list[Ref], Field(min_length=1, max_length=50)]
+    permissions: Annotated[list[Literal["read", "write", "delete", "send"]], Field(min_length=1)]
+
+
+def _token_json(t: tokens.Token) -> dict[str, object]:
+    return {
+        "id": ids.encode(ids.TOKEN, t.id),
+        "name": t.name,
+        "namespaces": [
+            "team:" + ids.encode(ids.TEAM, int(n[5:])) if n.startswith("team:") else n
+            for n in t.namespaces
+        ],
+        "permissions": t.permissions,
+        "created_at": to_api(t.created_at),
+        "revoked_at": to_api(t.revoked_at),
+    }
+
+
+@routes.post("/porch/tokens", "porch-create-token", scope=None, status=201, body=CreateToken, front=False)
+async def porch_create_token(req: Request) -> Response:
+    """Issue an API token; the secret is in this response and nowhere else."""
+    _admin(req)
+    body = await req.parse(CreateToken)
+    namespaces = []
+    for ns in body.namespaces:
+        if ns.startswith("team:"):
+            team = await teams.access_team(req.db, principal=req.principal, ref=ns[5:])
+            namespaces.append(f"team:{team.id}")
+        else:
+            namespaces.append(ns)
+    token, secret = await tokens.do_create_token(
+        req.db, company_id=req.principal.company_id, name=body.name, namespaces=namespaces,
+        permissions=list(body.permissions), source=log.source_of(req.principal),
+    )
+    return json_response({**_token_json(token), "token": secret}, 201)
+
+
+@routes.get("/porch/tokens", "porch-list-tokens", scope=None, front=False)
+async def porch_list_tokens(req: Request) -> Response:
+    """List the company's tokens (never their secrets)."""
+    _admin(req)
+    found = await tokens.list_tokens(req.db, company_id=req.principal.company_id)
+    return json_response({"_results": [_token_json(t) for t in found]})
+
+
+@routes.delete("/porch/tokens/{token_id}", "porch-revoke-token", scope=None, status=204, front=False)
+async def porch_revoke_token(req: Request) -> Response:
+    """Revoke a token; it stops working at once on this server."""
+    _admin(req)
+    key = ids.decode(ids.TOKEN, req.path_params["token_id"])
+    if key is None:
+        raise NotFound("Unknown token")
+    await tokens.do_revoke_token(req.db, company_id=req.principal.company_id, key=key,
+                                 source=log.source_of(req.principal))
+    assert req.app.auth is not None
+    req.app.auth.forget_token(key)
+    return no_content()
+
+
+class CreateTeam(Body):
+    name: Name
+
+
+@routes.post("/porch/teams", "porch-create-team", scope=None, status=201, body=CreateTeam, front=False)
+async def porch_create_team(req: Request) -> Response:
+    """Create a team."""
+    _admin(req)
+    body = await req.parse(CreateTeam)
+    team = await teams.do_create_team(req.db, principal=req.principal, name=body.name)
+    return json_response({"id": ids.encode(ids.TEAM, team.id), "name": team.name}, 201)
+
+
+class CreateTeammate(Body):
+    email: Annotated[str, Field(min_length=3, max_length=320)]
+    username: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    first_name: Annotated[str, Field(max_length=255)] = ""
+    last_name: Annotated[str, Field(max_length=255)] = ""
+    is_admin: bool = False
+    api_private_access: bool = False
+    team_ids: Refs = []
+
+
+@routes.post(
+    "/porch/teammates", "porch-create-teammate", scope=None, status=201, body=CreateTeammate,
+    front=False,
+)
+async def porch_create_teammate(req: Request) -> Response:
+    """Create a teammate, optionally as a member of teams."""
+    _admin(req)
+    body = await req.parse(CreateTeammate)
+    team_keys = [
+        (await teams.access_team(req.db, principal=req.principal, ref=ref)).id for ref in body.team_ids
+    ]
+    tm = await teammates.do_create_teammate(
+        req.db, principal=req.principal, email=body.email, username=body.username,
+        first_name=body.first_name, last_name=body.last_name, is_admin=body.is_admin,
+        api_private_access=body.api_private_access, team_ids=team_keys,
+    )
+    return json_response(teammate_json(req, tm), 201)
+
+
+class UpdateCompany(Body):
+    ticketing_enabled: bool | None = None
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    rate_limit_preset: Literal["starter", "professional", "growth", "enterprise", "scale"] | None = None
+    rate_limit_burst: bool | None = None
+
+
+def _company_json(c: companies.Company) -> dict[str, object]:
+    return {
+        "id": ids.encode(ids.COMPANY, c.id),
+        "name": c.name,
+        "ticketing_enabled": c.ticketing_enabled,
+        "rate_limit_per_minute": c.rate_limit_per_minute,
+        "rate_limit_burst": c.rate_limit_burst,
+    }
+
+
+@routes.get("/porch/company", "porch-get-company", scope=None, front=False)
+async def porch_get_company(req: Request) -> Response:
+    """The company's settings."""
+    _admin(req)
+    return json_response(_company_json(await companies.get(req.db, company_id=req.principal.company_id)))
+
+
+@routes.patch("/porch/company", "porch-update-company", scope=None, body=UpdateCompany, front=False)
+async def porch_update_company(req: Request) -> Response:
+    """Change settings; a ``rate_limit_preset`` applies Front's plan limit (with burst tiers)."""
+    _admin(req)
+    body = await req.parse(UpdateCompany)
+    per_minute, burst = body.rate_limit_per_minute, body.rate_limit_burst
+    if body.rate_limit_preset is not None:
+        if per_minute is not None:
+            raise BadRequest("Give rate_limit_preset or rate_limit_per_minute, not both")
+        per_minute = PRESETS[body.rate_limit_preset]
+        burst = True if burst is None else burst
+    company = await companies.do_update_settings(
+        req.db, company_id=req.principal.company_id, source=log.source_of(req.principal),
+        ticketing_enabled=body.ticketing_enabled, rate_limit_per_minute=per_minute,
+        rate_limit_burst=burst,
+    )
+    assert req.app.auth is not None
+    req.app.auth.forget_company(company.id)
+    return json_response(_company_json(company))

@@ -11,8 +11,11 @@ from typing import Any
 
 from porch import ids
 from porch.api.http import Request
+from porch.store.channels import Channel
+from porch.store.inboxes import Inbox
 from porch.store.tags import Tag
 from porch.store.teammates import Teammate
+from porch.store.teams import Team
 from porch.timeutil import to_api
 
 
@@ -70,4 +73,65 @@ def teammate_json(req: Request, tm: Teammate) -> dict[str, Any]:
         "type": tm.type,
         "license_type": tm.license_type,
         "custom_fields": tm.custom_fields,
+    }
+
+
+def inbox_json(req: Request, inbox: Inbox) -> dict[str, Any]:
+    iid = ids.encode(ids.INBOX, inbox.id)
+    return {
+        "_links": {
+            "self": req.url(f"/inboxes/{iid}"),
+            "related": {
+                "teammates": req.url(f"/inboxes/{iid}/teammates"),
+                "conversations": req.url(f"/inboxes/{iid}/conversations"),
+                "channels": req.url(f"/inboxes/{iid}/channels"),
+                "owner": owner_link(req, inbox.team_id, inbox.owner_teammate_id),
+            },
+        },
+        "id": iid,
+        "name": inbox.name,
+        "is_private": inbox.is_private,
+        "is_public": inbox.is_public,
+        "custom_fields": inbox.custom_fields,
+    }
+
+
+def channel_json(req: Request, ch: Channel) -> dict[str, Any]:
+    cid = ids.encode(ids.CHANNEL, ch.id)
+    settings = {k: v for k, v in ch.settings.items() if k in ("undo_send_time", "all_teammates_can_reply")}
+    if ch.is_private:
+        # Front omits all_teammates_can_reply for private channels.
+        settings.pop("all_teammates_can_reply", None)
+    body: dict[str, Any] = {
+        "_links": {
+            "self": req.url(f"/channels/{cid}"),
+            "related": {
+                "inbox": req.url(f"/inboxes/{ids.encode(ids.INBOX, ch.inbox_id)}"),
+                "owner": owner_link(req, ch.team_id, ch.owner_teammate_id),
+            },
+        },
+        "id": cid,
+        "name": ch.name,
+        "address": ch.address,
+        "type": ch.type,
+        "send_as": ch.send_as,
+        "settings": settings,
+        "is_private": ch.is_private,
+        "is_valid": ch.is_valid,
+    }
+    # The spec types these as plain strings: leave them out rather than send null.
+    for key in ("name", "address", "send_as"):
+        if body[key] is None:
+            del body[key]
+    return body
+
+
+def team_json(req: Request, team: Team, inboxes: list[Inbox], members: list[Teammate]) -> dict[str, Any]:
+    tid = ids.encode(ids.TEAM, team.id)
+    return {
+        "_links": {"self": req.url(f"/teams/{tid}")},
+        "id": tid,
+        "name": team.name,
+        "inboxes": [inbox_json(req, i) for i in inboxes],
+        "members": [teammate_json(req, m) for m in members],
     }

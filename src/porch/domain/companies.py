@@ -104,3 +104,29 @@ async def do_create_company(
             target_type="company", target_id=company_id, data={"name": name},
         )
     return NewCompany(company_id, teammate_id, team_id, token_id, secret)
+
+
+async def do_update_settings(
+    db: Database,
+    *,
+    company_id: int,
+    source: log.Source,
+    ticketing_enabled: bool | None = None,
+    rate_limit_per_minute: int | None = None,
+    rate_limit_burst: bool | None = None,
+) -> Company:
+    """Change a company's settings (ticketing, rate-limit budget and burst tiers)."""
+    values: dict[str, object] = {}
+    if ticketing_enabled is not None:
+        values["ticketing_enabled"] = ticketing_enabled
+    if rate_limit_per_minute is not None:
+        if not 1 <= rate_limit_per_minute <= 10_000_000:
+            raise BadRequest("rate_limit_per_minute must be between 1 and 10000000")
+        values["rate_limit_per_minute"] = rate_limit_per_minute
+    if rate_limit_burst is not None:
+        values["rate_limit_burst"] = rate_limit_burst
+    async with db.transaction() as tx:
+        await crud.update(tx, companies, company_id=company_id, key=company_id, **values)
+        await log.append(tx, company_id=company_id, type="company_updated", source=source,
+                         target_type="company", target_id=company_id, data=values)
+    return await get(db, company_id=company_id)

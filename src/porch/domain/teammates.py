@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from porch import ids
 from porch.domain import refs
-from porch.domain.errors import Forbidden, not_found
+from porch.domain.errors import BadRequest, Conflict, Forbidden, not_found
 from porch.domain.principal import Principal
+from porch.events import log
+from porch.store import crud
 from porch.store import teammates as store
-from porch.store.db import Connection
+from porch.store.db import Connection, Database
+from porch.store.tables import team_members
+from porch.store.tables import teammates as teammates_table
+from porch.timeutil import now_ms
 
 
 async def find_teammate(conn: Connection, *, company_id: int, ref: str) -> store.Teammate | None:
@@ -61,3 +66,65 @@ def private_owner(principal: Principal, teammate: store.Teammate) -> None:
 
 def sees_private_of(principal: Principal, teammate: store.Teammate) -> bool:
     return principal.private and teammate.api_private_access
+
+
+USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
+TYPES = ("user", "visitor", "ai", "api", "application", "bulk_reply", "csat", "integration",
+         "macro", "rule", "smart_csat")
+
+
+def check_username(username: str) -> None:
+    if not username or not set(username) <= USERNAME_CHARS:
+        raise BadRequest("A username may only contain lowercase letters, numbers and underscores")
+
+
+def check_email(email: str) -> str:
+    email = email.strip().lower()
+    local, at, domain = email.partition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in email):
+        raise BadRequest(f"Not an email address: {email!r}")
+    return email
+
+
+async def do_create_teammate(
+    db: Database,
+    *,
+    principal: Principal,
+    email: str,
+    username: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    is_admin: bool = False,
+    type: str = "user",
+    api_private_access: bool = False,
+    team_ids: list[int] | None = None,
+) -> store.Teammate:
+    """Create a teammate (Porch's admin API and CLI; Front's API cannot), optionally in teams."""
+    principal.require_provisioning()
+    email = check_email(email)
+    username = username if username is not None else email.split("@")[0].replace(".", "_").replace("-", "_")
+    check_username(username)
+    if type not in TYPES:
+        raise BadRequest(f"type must be one of: {', '.join(TYPES)}")
+    now = now_ms()
+    async with db.transaction() as tx:
+        if await store.by_email(tx, company_id=principal.company_id, email=email):
+            raise Conflict(f"A teammate with the email {email!r} already exists")
+        if await store.by_username(tx, company_id=principal.company_id, username=username):
+            raise Conflict(f"The username {username!r} is taken")
+        key = await crud.insert(
+            tx, teammates_table, company_id=principal.company_id, email=email, username=username,
+            first_name=first_name, last_name=last_name, is_admin=is_admin, is_available=True,
+            is_blocked=False, type=type, license_type="regular",
+            api_private_access=api_private_access, custom_fields="{}", created_at=now,
+            updated_at=now,
+        )
+        for team_id in team_ids or []:
+            await crud.link(tx, team_members, company_id=principal.company_id, left="team_id",
+                            left_id=team_id, right="teammate_id", right_ids=[key])
+        await log.append(tx, company_id=principal.company_id, type="teammate_created",
+                         source=log.source_of(principal), target_type="teammate", target_id=key,
+                         data={"email": email, "username": username})
+        teammate = await store.get(tx, company_id=principal.company_id, key=key)
+    assert teammate is not None
+    return teammate

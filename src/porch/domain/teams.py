@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from porch import ids
-from porch.domain.errors import NotFound, not_found
+from porch.domain.errors import BadRequest, Conflict, NotFound, not_found
 from porch.domain.principal import Principal
+from porch.events import log
+from porch.store import crud
 from porch.store import teams as store
-from porch.store.db import Connection
+from porch.store.db import Connection, Database
+from porch.store.tables import team_members
+from porch.store.tables import teams as teams_table
+from porch.timeutil import now_ms
 
 
 async def access_team(conn: Connection, *, principal: Principal, ref: str) -> store.Team:
@@ -26,3 +31,46 @@ async def oldest_team(conn: Connection, *, principal: Principal) -> store.Team:
     if team is None or not principal.sees_team(team.id):
         raise NotFound("This token reaches no team to create this in")
     return team
+
+
+async def do_create_team(db: Database, *, principal: Principal, name: str) -> store.Team:
+    """Create a team (Porch's admin API; Front's API cannot)."""
+    principal.require_provisioning()
+    name = name.strip()
+    if not name:
+        raise BadRequest("A team needs a name")
+    async with db.transaction() as tx:
+        if await store.by_name(tx, company_id=principal.company_id, name=name) is not None:
+            raise Conflict(f"A team named {name!r} already exists")
+        key = await crud.insert(tx, teams_table, company_id=principal.company_id, name=name,
+                                created_at=now_ms())
+        await log.append(tx, company_id=principal.company_id, type="team_created",
+                         source=log.source_of(principal), target_type="team", target_id=key,
+                         data={"name": name})
+        team = await store.get(tx, company_id=principal.company_id, key=key)
+    assert team is not None
+    return team
+
+
+async def do_add_teammates(
+    db: Database, *, principal: Principal, team: store.Team, teammate_ids: list[int]
+) -> None:
+    """Make teammates members of a team (already-members are left alone)."""
+    async with db.transaction() as tx:
+        await crud.link(tx, team_members, company_id=principal.company_id, left="team_id",
+                        left_id=team.id, right="teammate_id", right_ids=teammate_ids)
+        await log.append(tx, company_id=principal.company_id, type="team_members_added",
+                         source=log.source_of(principal), target_type="team", target_id=team.id,
+                         data={"teammate_ids": teammate_ids})
+
+
+async def do_remove_teammates(
+    db: Database, *, principal: Principal, team: store.Team, teammate_ids: list[int]
+) -> None:
+    """Remove teammates from a team (non-members are ignored)."""
+    async with db.transaction() as tx:
+        await crud.unlink(tx, team_members, company_id=principal.company_id, left="team_id",
+                          left_id=team.id, right="teammate_id", right_ids=teammate_ids)
+        await log.append(tx, company_id=principal.company_id, type="team_members_removed",
+                         source=log.source_of(principal), target_type="team", target_id=team.id,
+                         data={"teammate_ids": teammate_ids})

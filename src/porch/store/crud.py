@@ -47,12 +47,14 @@ async def update(tx: Connection, table: sa.Table, *, company_id: int, key: int, 
     if not values:
         return 0
     cols = tuple(sorted(values))
+    # The companies table is its own tenant: its key is the company.
+    owner = table.c.company_id if "company_id" in table.c else table.c.id
     q = _query(
         "update",
         table,
         cols,
         lambda: sa.update(table)
-        .where(table.c.id == sa.bindparam("_key"), table.c.company_id == sa.bindparam("_company"))
+        .where(table.c.id == sa.bindparam("_key"), owner == sa.bindparam("_company"))
         .values({c: _param(table, c) for c in cols}),
     )
     return await tx.execute(q, _key=key, _company=company_id, **values)

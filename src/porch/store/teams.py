@@ -28,6 +28,7 @@ _cid = t.c.company_id == sa.bindparam("company_id")
 _BY_KEY = Query(sa.select(t).where(_cid, t.c.id == sa.bindparam("key")))
 _ALL = Query(sa.select(t).where(_cid).order_by(t.c.id))
 _BY_KEYS = Query(sa.select(t).where(_cid, in_list(t.c.id, "keys")).order_by(t.c.id))
+_BY_NAME = Query(sa.select(t).where(_cid, t.c.name == sa.bindparam("name")))
 _OLDEST = Query(sa.select(t).where(_cid).order_by(t.c.id).limit(1))
 
 
@@ -48,4 +49,9 @@ async def many(conn: Connection, *, company_id: int, keys: list[int]) -> list[Te
 
 async def oldest(conn: Connection, *, company_id: int) -> Team | None:
     row = await conn.fetch_one(_OLDEST, company_id=company_id)
+    return Team.from_row(row) if row else None
+
+
+async def by_name(conn: Connection, *, company_id: int, name: str) -> Team | None:
+    row = await conn.fetch_one(_BY_NAME, company_id=company_id, name=name)
     return Team.from_row(row) if row else None
