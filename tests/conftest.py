@@ -36,7 +36,9 @@ _checker: spec.SpecChecker | None = spec.SpecChecker() if spec.available() else 
 
 def pytest_report_header(config: pytest.Config) -> str:
     if _checker is None:
-        return f"Front spec NOT found at {spec.SPEC_DIR}: spec checks and contract tests are skipped"
+        return (
+            f"Front spec NOT found at {spec.SPEC_DIR}: spec checks and contract tests are skipped"
+        )
     return f"Front spec: {spec.CORE}"
 
 
@@ -82,8 +84,9 @@ class Server:
 
 
 def _serve(app: Porch, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    cfg = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                         loop="asyncio")
+    cfg = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", loop="asyncio"
+    )
     server = uvicorn.Server(cfg)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -96,7 +99,9 @@ def _serve(app: Porch, port: int) -> tuple[uvicorn.Server, threading.Thread]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp(f"porch-{request.param}")
     if request.param == "postgresql":
         pg: PgServer = request.getfixturevalue("pg_server")
@@ -123,8 +128,13 @@ class Api:
     def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         resp = self.http.request(method, path, **kw)
         if _checker is not None:
-            _checker.check(method, resp.request.url.path, resp.status_code, resp.content,
-                           resp.headers.get("content-type"))
+            _checker.check(
+                method,
+                resp.request.url.path,
+                resp.status_code,
+                resp.content,
+                resp.headers.get("content-type"),
+            )
         return resp
 
     def get(self, path: str, **kw: Any) -> httpx.Response:
@@ -158,7 +168,7 @@ class Api:
             if not nxt:
                 return out
             assert nxt.startswith(self.base_url), nxt
-            body = self.ok("GET", nxt[len(self.base_url):])
+            body = self.ok("GET", nxt[len(self.base_url) :])
         raise AssertionError("pagination never ended")
 
     def close(self) -> None:
@@ -189,12 +199,19 @@ class Company:
         for c in self.clients:
             c.close()
 
-    def token(self, *, namespaces: list[str] | None = None, permissions: list[str] | None = None) -> str:
+    def token(
+        self, *, namespaces: list[str] | None = None, permissions: list[str] | None = None
+    ) -> str:
         """A new token of this company with the given scopes (created through the admin API)."""
         body = self.api.ok(
-            "POST", "/porch/tokens", 201,
-            json={"name": "test", "namespaces": namespaces or ["shared", "private"],
-                  "permissions": permissions or ["read", "write", "delete", "send"]},
+            "POST",
+            "/porch/tokens",
+            201,
+            json={
+                "name": "test",
+                "namespaces": namespaces or ["shared", "private"],
+                "permissions": permissions or ["read", "write", "delete", "send"],
+            },
         )
         return str(body["token"])
 
@@ -209,9 +226,13 @@ def make_company(server: Server, name: str, admin_email: str) -> Company:
 
     new = server.run(create)
     return Company(
-        id=ids.encode(ids.COMPANY, new.company_id), key=new.company_id, name=unique,
-        admin_id=ids.encode(ids.TEAMMATE, new.teammate_id), team_id=ids.encode(ids.TEAM, new.team_id),
-        api=Api(server.url, new.token), server=server,
+        id=ids.encode(ids.COMPANY, new.company_id),
+        key=new.company_id,
+        name=unique,
+        admin_id=ids.encode(ids.TEAMMATE, new.teammate_id),
+        team_id=ids.encode(ids.TEAM, new.team_id),
+        api=Api(server.url, new.token),
+        server=server,
     )
 
 
@@ -241,13 +262,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     must have had at least one successful, spec-checked response during the run."""
     if _checker is None or os.environ.get("PORCH_REQUIRE_OP_COVERAGE") != "1":
         return
-    served = {op.operation_id for op in Porch(config.load("/tmp/porch-unused")).router.operations if op.front}
+    served = {
+        op.operation_id
+        for op in Porch(config.load("/tmp/porch-unused")).router.operations
+        if op.front
+    }
     missing = sorted(served - _checker.seen_ok)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if missing and reporter is not None:
         reporter.write_line(
             f"ERROR: {len(missing)} Front operations served by Porch never answered a checked "
-            f"success in the tests: {', '.join(missing)}", red=True,
+            f"success in the tests: {', '.join(missing)}",
+            red=True,
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     elif reporter is not None:

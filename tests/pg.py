@@ -51,9 +51,12 @@ class PgServer:
             self._as = ["runuser", "-u", "postgres", "--"]
         data = str(Path(self._dir) / "data")
         port = free_port()
-        self._run(initdb, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
+        self._run(
+            initdb, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"
+        )
         conf = (
-            f"listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{self._dir}'\n"
+            f"listen_addresses = '127.0.0.1'\nport = {port}\n"
+            f"unix_socket_directories = '{self._dir}'\n"
             "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n"
         )
         with open(Path(data) / "postgresql.conf", "a") as f:
@@ -74,7 +77,10 @@ class PgServer:
             return
         pg_ctl = _bin("pg_ctl")
         assert pg_ctl
-        subprocess.run([*self._as, pg_ctl, "-D", str(Path(self._dir) / "data"), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            [*self._as, pg_ctl, "-D", str(Path(self._dir) / "data"), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
         time.sleep(0.2)
         shutil.rmtree(self._dir, ignore_errors=True)

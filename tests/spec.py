@@ -55,7 +55,11 @@ def _strict(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     out = {k: _strict(v) for k, v in node.items() if k not in ("example", "examples", "nullable")}
-    if "properties" in out and "additionalProperties" not in out and out.get("type", "object") == "object":
+    if (
+        "properties" in out
+        and "additionalProperties" not in out
+        and out.get("type", "object") == "object"
+    ):
         for name in out.get("required", []):
             out["properties"].setdefault(name, {})
         out["additionalProperties"] = False
@@ -130,15 +134,20 @@ class SpecChecker:
         if "_results" in props:
             props.setdefault(
                 "_pagination",
-                {"type": "object", "additionalProperties": False,
-                 "properties": {"next": {"type": ["string", "null"]}}},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"next": {"type": ["string", "null"]}},
+                },
             )
             if "_total" not in props and "_pagination" in props:
                 pass
         schema["components"] = self.components
         return schema
 
-    def check(self, method: str, path: str, status: int, body: bytes, content_type: str | None) -> None:
+    def check(
+        self, method: str, path: str, status: int, body: bytes, content_type: str | None
+    ) -> None:
         """Raise AssertionError if this response contradicts the spec or Porch's envelope."""
         if status >= 500:
             raise AssertionError(f"{method} {path} answered {status}: {body[:500]!r}")
@@ -160,7 +169,9 @@ class SpecChecker:
                 jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: e.path
             )
             if errors:
-                detail = "\n".join(f"  at {list(e.absolute_path)}: {e.message[:300]}" for e in errors[:10])
+                detail = "\n".join(
+                    f"  at {list(e.absolute_path)}: {e.message[:300]}" for e in errors[:10]
+                )
                 raise AssertionError(f"{op.operation_id} ({status}) violates the spec:\n{detail}")
         if 200 <= status < 300:
             self.seen_ok.add(op.operation_id)

@@ -21,7 +21,7 @@ def test_list_tags_pages_by_keyset_and_survives_deletes(api: Api) -> None:
     # Deleting a row already seen must not shift the next page.
     api.ok("DELETE", f"/tags/{made[0]}", 204)
     nxt = first["_pagination"]["next"]
-    second = api.ok("GET", nxt[len(api.base_url):])
+    second = api.ok("GET", nxt[len(api.base_url) :])
     assert [t["id"] for t in second["_results"]] == made[3:6]
     everything = api.all_pages("/tags", limit=2)
     assert [t["id"] for t in everything] == made[1:]
@@ -69,8 +69,12 @@ def test_team_tags(dunder_mifflin: Company) -> None:
 
 def test_private_tags_need_private_scope_and_consent(dunder_mifflin: Company) -> None:
     api = dunder_mifflin.api
-    dwight = api.ok("POST", "/porch/teammates", 201,
-                    json={"email": "dwight@dundermifflin.com", "api_private_access": False})
+    dwight = api.ok(
+        "POST",
+        "/porch/teammates",
+        201,
+        json={"email": "dwight@dundermifflin.com", "api_private_access": False},
+    )
     refused = api.post(f"/teammates/{dwight['id']}/tags", json={"name": "Beets"})
     assert refused.status_code == 403
     michael = dunder_mifflin.admin_id
@@ -83,10 +87,18 @@ def test_private_tags_need_private_scope_and_consent(dunder_mifflin: Company) ->
 
 def test_bad_tag_input_changes_nothing(api: Api) -> None:
     before = api.all_pages("/tags")
-    for body in ({"name": ""}, {"name": 12}, {"name": "x" * 65}, {"name": "a\x00b"},
-                 {"name": "ok", "highlight": "mauve"}, {}):
+    for body in (
+        {"name": ""},
+        {"name": 12},
+        {"name": "x" * 65},
+        {"name": "a\x00b"},
+        {"name": "ok", "highlight": "mauve"},
+        {},
+    ):
         resp = api.post("/company/tags", json=body)
         assert resp.status_code == 400, body
-    resp = api.post("/company/tags", content=b'{"name": "broken"', headers={"content-type": "application/json"})
+    resp = api.post(
+        "/company/tags", content=b'{"name": "broken"', headers={"content-type": "application/json"}
+    )
     assert resp.status_code == 400
     assert api.all_pages("/tags") == before

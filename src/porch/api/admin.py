@@ -17,7 +17,7 @@ from porch.api.http import Request, Response, json_response, no_content
 from porch.api.models import Body, Name, Ref, Refs
 from porch.api.routing import Routes
 from porch.api.shapes import teammate_json
-from porch.domain import companies, teammates, teams, tokens
+from porch.domain import companies, custom_fields, teammates, teams, tokens
 from porch.domain.errors import BadRequest, NotFound
 from porch.domain.ratelimit import PRESETS
 from porch.events import log
@@ -50,7 +50,9 @@ def _token_json(t: tokens.Token) -> dict[str, object]:
     }
 
 
-@routes.post("/porch/tokens", "porch-create-token", scope=None, status=201, body=CreateToken, front=False)
+@routes.post(
+    "/porch/tokens", "porch-create-token", scope=None, status=201, body=CreateToken, front=False
+)
 async def porch_create_token(req: Request) -> Response:
     """Issue an API token; the secret is in this response and nowhere else."""
     _admin(req)
@@ -63,8 +65,12 @@ async def porch_create_token(req: Request) -> Response:
         else:
             namespaces.append(ns)
     token, secret = await tokens.do_create_token(
-        req.db, company_id=req.principal.company_id, name=body.name, namespaces=namespaces,
-        permissions=list(body.permissions), source=log.source_of(req.principal),
+        req.db,
+        company_id=req.principal.company_id,
+        name=body.name,
+        namespaces=namespaces,
+        permissions=list(body.permissions),
+        source=log.source_of(req.principal),
     )
     return json_response({**_token_json(token), "token": secret}, 201)
 
@@ -77,15 +83,18 @@ async def porch_list_tokens(req: Request) -> Response:
     return json_response({"_results": [_token_json(t) for t in found]})
 
 
-@routes.delete("/porch/tokens/{token_id}", "porch-revoke-token", scope=None, status=204, front=False)
+@routes.delete(
+    "/porch/tokens/{token_id}", "porch-revoke-token", scope=None, status=204, front=False
+)
 async def porch_revoke_token(req: Request) -> Response:
     """Revoke a token; it stops working at once on this server."""
     _admin(req)
     key = ids.decode(ids.TOKEN, req.path_params["token_id"])
     if key is None:
         raise NotFound("Unknown token")
-    await tokens.do_revoke_token(req.db, company_id=req.principal.company_id, key=key,
-                                 source=log.source_of(req.principal))
+    await tokens.do_revoke_token(
+        req.db, company_id=req.principal.company_id, key=key, source=log.source_of(req.principal)
+    )
     assert req.app.auth is not None
     req.app.auth.forget_token(key)
     return no_content()
@@ -95,7 +104,9 @@ class CreateTeam(Body):
     name: Name
 
 
-@routes.post("/porch/teams", "porch-create-team", scope=None, status=201, body=CreateTeam, front=False)
+@routes.post(
+    "/porch/teams", "porch-create-team", scope=None, status=201, body=CreateTeam, front=False
+)
 async def porch_create_team(req: Request) -> Response:
     """Create a team."""
     _admin(req)
@@ -115,7 +126,11 @@ class CreateTeammate(Body):
 
 
 @routes.post(
-    "/porch/teammates", "porch-create-teammate", scope=None, status=201, body=CreateTeammate,
+    "/porch/teammates",
+    "porch-create-teammate",
+    scope=None,
+    status=201,
+    body=CreateTeammate,
     front=False,
 )
 async def porch_create_teammate(req: Request) -> Response:
@@ -123,12 +138,19 @@ async def porch_create_teammate(req: Request) -> Response:
     _admin(req)
     body = await req.parse(CreateTeammate)
     team_keys = [
-        (await teams.access_team(req.db, principal=req.principal, ref=ref)).id for ref in body.team_ids
+        (await teams.access_team(req.db, principal=req.principal, ref=ref)).id
+        for ref in body.team_ids
     ]
     tm = await teammates.do_create_teammate(
-        req.db, principal=req.principal, email=body.email, username=body.username,
-        first_name=body.first_name, last_name=body.last_name, is_admin=body.is_admin,
-        api_private_access=body.api_private_access, team_ids=team_keys,
+        req.db,
+        principal=req.principal,
+        email=body.email,
+        username=body.username,
+        first_name=body.first_name,
+        last_name=body.last_name,
+        is_admin=body.is_admin,
+        api_private_access=body.api_private_access,
+        team_ids=team_keys,
     )
     return json_response(teammate_json(req, tm), 201)
 
@@ -136,7 +158,9 @@ async def porch_create_teammate(req: Request) -> Response:
 class UpdateCompany(Body):
     ticketing_enabled: bool | None = None
     rate_limit_per_minute: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
-    rate_limit_preset: Literal["starter", "professional", "growth", "enterprise", "scale"] | None = None
+    rate_limit_preset: (
+        Literal["starter", "professional", "growth", "enterprise", "scale"] | None
+    ) = None
     rate_limit_burst: bool | None = None
 
 
@@ -154,7 +178,9 @@ def _company_json(c: companies.Company) -> dict[str, object]:
 async def porch_get_company(req: Request) -> Response:
     """The company's settings."""
     _admin(req)
-    return json_response(_company_json(await companies.get(req.db, company_id=req.principal.company_id)))
+    return json_response(
+        _company_json(await companies.get(req.db, company_id=req.principal.company_id))
+    )
 
 
 @routes.patch("/porch/company", "porch-update-company", scope=None, body=UpdateCompany, front=False)
@@ -169,10 +195,60 @@ async def porch_update_company(req: Request) -> Response:
         per_minute = PRESETS[body.rate_limit_preset]
         burst = True if burst is None else burst
     company = await companies.do_update_settings(
-        req.db, company_id=req.principal.company_id, source=log.source_of(req.principal),
-        ticketing_enabled=body.ticketing_enabled, rate_limit_per_minute=per_minute,
+        req.db,
+        company_id=req.principal.company_id,
+        source=log.source_of(req.principal),
+        ticketing_enabled=body.ticketing_enabled,
+        rate_limit_per_minute=per_minute,
         rate_limit_burst=burst,
     )
     assert req.app.auth is not None
     req.app.auth.forget_company(company.id)
     return json_response(_company_json(company))
+
+
+class EnumValue(Body):
+    value: Name
+    label: Name | None = None
+
+
+class CreateCustomField(Body):
+    object_type: Literal["contact", "conversation", "account", "inbox", "teammate", "link"]
+    name: Name
+    type: Literal["string", "boolean", "datetime", "number", "teammate", "inbox", "enum"]
+    description: Annotated[str, Field(max_length=1000)] = ""
+    values: Annotated[list[EnumValue], Field(max_length=500)] | None = None
+
+
+@routes.post(
+    "/porch/custom_fields",
+    "porch-create-custom-field",
+    scope=None,
+    status=201,
+    body=CreateCustomField,
+    front=False,
+)
+async def porch_create_custom_field(req: Request) -> Response:
+    """Define a custom field for contacts, conversations, accounts, inboxes, teammates or links."""
+    _admin(req)
+    body = await req.parse(CreateCustomField)
+    values = [{"value": v.value, "label": v.label or v.value} for v in body.values or []]
+    field = await custom_fields.do_create_custom_field(
+        req.db,
+        principal=req.principal,
+        object_type=body.object_type,
+        name=body.name,
+        type=body.type,
+        description=body.description,
+        values=values or None,
+    )
+    out: dict[str, object] = {
+        "id": ids.encode(ids.CUSTOM_FIELD, field.id),
+        "object_type": field.object_type,
+        "name": field.name,
+        "type": field.type,
+        "description": field.description,
+    }
+    if field.values:
+        out["values"] = field.values
+    return json_response(out, 201)

@@ -63,7 +63,9 @@ class Request:
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (lower case), or None."""
         if self._headers is None:
-            self._headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in self.scope["headers"]}
+            self._headers = {
+                k.decode("latin-1"): v.decode("latin-1") for k, v in self.scope["headers"]
+            }
         return self._headers.get(name)
 
     @property
@@ -88,7 +90,7 @@ class Request:
     def query_all(self, name: str) -> list[str]:
         """Every value of ``name``, accepting both ``q[x]=a&q[x]=b`` and ``q[x][]=a``."""
         alt = name + "[]"
-        return [v for k, v in self.query if k == name or k == alt]
+        return [v for k, v in self.query if k in (name, alt)]
 
     @property
     def base_url(self) -> str:
@@ -149,7 +151,9 @@ class Request:
         try:
             return model.model_validate(data)
         except pydantic.ValidationError as exc:
-            raise BadRequest("The request body is invalid", details=validation_details(exc)) from exc
+            raise BadRequest(
+                "The request body is invalid", details=validation_details(exc)
+            ) from exc
 
 
 def validation_details(exc: pydantic.ValidationError) -> list[str]:

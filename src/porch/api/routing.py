@@ -73,8 +73,19 @@ class Routes:
         def add(handler: H) -> H:
             summary = (handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else ""
             self.operations.append(
-                Operation(method, path, operation_id, handler, scope, status, auth, burst, body,
-                          summary, front)
+                Operation(
+                    method,
+                    path,
+                    operation_id,
+                    handler,
+                    scope,
+                    status,
+                    auth,
+                    burst,
+                    body,
+                    summary,
+                    front,
+                )
             )
             return handler
 

@@ -36,7 +36,9 @@ def tag_json(req: Request, tag: Tag) -> dict[str, Any]:
                 "conversations": req.url(f"/tags/{tid}/conversations"),
                 "owner": owner_link(req, tag.team_id, tag.owner_teammate_id),
                 "parent_tag": (
-                    req.url(f"/tags/{ids.encode(ids.TAG, tag.parent_id)}") if tag.parent_id else None
+                    req.url(f"/tags/{ids.encode(ids.TAG, tag.parent_id)}")
+                    if tag.parent_id
+                    else None
                 ),
                 "children": req.url(f"/tags/{tid}/children"),
             },
@@ -98,7 +100,9 @@ def inbox_json(req: Request, inbox: Inbox) -> dict[str, Any]:
 
 def channel_json(req: Request, ch: Channel) -> dict[str, Any]:
     cid = ids.encode(ids.CHANNEL, ch.id)
-    settings = {k: v for k, v in ch.settings.items() if k in ("undo_send_time", "all_teammates_can_reply")}
+    settings = {
+        k: v for k, v in ch.settings.items() if k in ("undo_send_time", "all_teammates_can_reply")
+    }
     if ch.is_private:
         # Front omits all_teammates_can_reply for private channels.
         settings.pop("all_teammates_can_reply", None)
@@ -126,7 +130,9 @@ def channel_json(req: Request, ch: Channel) -> dict[str, Any]:
     return body
 
 
-def team_json(req: Request, team: Team, inboxes: list[Inbox], members: list[Teammate]) -> dict[str, Any]:
+def team_json(
+    req: Request, team: Team, inboxes: list[Inbox], members: list[Teammate]
+) -> dict[str, Any]:
     tid = ids.encode(ids.TEAM, team.id)
     return {
         "_links": {"self": req.url(f"/teams/{tid}")},

@@ -14,10 +14,13 @@ from porch.api.shapes import tag_json
 from porch.domain import tags as domain
 from porch.domain.teammates import access_teammate, private_owner
 from porch.domain.teams import access_team
+from porch.store.tags import Tag
 
 routes = Routes()
 
-Highlight = Literal["grey", "pink", "red", "orange", "yellow", "green", "light-blue", "blue", "purple"]
+Highlight = Literal[
+    "grey", "pink", "red", "orange", "yellow", "green", "light-blue", "blue", "purple"
+]
 TagName = Annotated[Name, Field(max_length=64)]
 
 
@@ -39,17 +42,27 @@ class UpdateTag(Body):
 async def _page(req: Request, scope: str, owner: int | None) -> Response:
     page = read_page(req, sort_fields=("id",))
     rows, nxt = await domain.list_tags(
-        req.db, principal=req.principal, scope=scope, owner=owner,
-        after=page.after[0] if page.after else None, limit=page.limit, descending=page.descending,
+        req.db,
+        principal=req.principal,
+        scope=scope,
+        owner=owner,
+        after=page.after[0] if page.after else None,
+        limit=page.limit,
+        descending=page.descending,
     )
     return collection(req, [tag_json(req, t) for t in rows], [nxt] if nxt else None)
 
 
-async def _create(req: Request, owner: domain.Owner, parent: domain.store.Tag | None = None) -> Response:
+async def _create(req: Request, owner: domain.Owner, parent: Tag | None = None) -> Response:
     body = await req.parse(CreateTag)
     tag = await domain.do_create_tag(
-        req.db, principal=req.principal, owner=owner, name=body.name, description=body.description,
-        highlight=body.highlight, parent=parent,
+        req.db,
+        principal=req.principal,
+        owner=owner,
+        name=body.name,
+        description=body.description,
+        highlight=body.highlight,
+        parent=parent,
         is_visible_in_conversation_lists=body.is_visible_in_conversation_lists,
     )
     return json_response(tag_json(req, tag), 201)
@@ -64,7 +77,9 @@ async def list_tags(req: Request) -> Response:
 @routes.post("/tags", "create-tag", scope="tags:write", status=201, body=CreateTag)
 async def create_tag(req: Request) -> Response:
     """Create a tag in the oldest team (Front's legacy endpoint)."""
-    return await _create(req, await domain.team_owner(req.db, principal=req.principal, team_ref=None))
+    return await _create(
+        req, await domain.team_owner(req.db, principal=req.principal, team_ref=None)
+    )
 
 
 @routes.get("/company/tags", "list-company-tags", scope="tags:read")
@@ -86,23 +101,32 @@ async def list_team_tags(req: Request) -> Response:
     return await _page(req, "team", team.id)
 
 
-@routes.post("/teams/{team_id}/tags", "create-team-tag", scope="tags:write", status=201, body=CreateTag)
+@routes.post(
+    "/teams/{team_id}/tags", "create-team-tag", scope="tags:write", status=201, body=CreateTag
+)
 async def create_team_tag(req: Request) -> Response:
     """Create a tag owned by a team."""
-    owner = await domain.team_owner(req.db, principal=req.principal, team_ref=req.path_params["team_id"])
+    owner = await domain.team_owner(
+        req.db, principal=req.principal, team_ref=req.path_params["team_id"]
+    )
     return await _create(req, owner)
 
 
 @routes.get("/teammates/{teammate_id}/tags", "list-teammate-tags", scope="tags:read")
 async def list_teammate_tags(req: Request) -> Response:
     """List a teammate's private tags."""
-    teammate = await access_teammate(req.db, principal=req.principal, ref=req.path_params["teammate_id"])
+    teammate = await access_teammate(
+        req.db, principal=req.principal, ref=req.path_params["teammate_id"]
+    )
     private_owner(req.principal, teammate)
     return await _page(req, "teammate", teammate.id)
 
 
 @routes.post(
-    "/teammates/{teammate_id}/tags", "create-teammate-tag", scope="tags:write", status=201,
+    "/teammates/{teammate_id}/tags",
+    "create-teammate-tag",
+    scope="tags:write",
+    status=201,
     body=CreateTag,
 )
 async def create_teammate_tag(req: Request) -> Response:

@@ -15,5 +15,9 @@ async def api_token_details(req: Request) -> Response:
     """Fetch the company of the calling token."""
     company = await companies.get(req.db, company_id=req.principal.company_id)
     return json_response(
-        {"_links": {"self": req.url("/me")}, "id": ids.encode(ids.COMPANY, company.id), "name": company.name}
+        {
+            "_links": {"self": req.url("/me")},
+            "id": ids.encode(ids.COMPANY, company.id),
+            "name": company.name,
+        }
     )

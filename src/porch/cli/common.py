@@ -19,7 +19,9 @@ _ALL = Query(sa.select(companies_table.c.id, companies_table.c.name).order_by(co
 
 
 def add_data_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", default=None, help="where Porch keeps its files (default ./porch-data)")
+    p.add_argument(
+        "--data-dir", default=None, help="where Porch keeps its files (default ./porch-data)"
+    )
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
@@ -31,7 +33,9 @@ def settings_of(args: argparse.Namespace) -> Settings:
 async def open_db(settings: Settings) -> Database:
     """Migrate, then open the database."""
     migrate.upgrade(settings.database_url)
-    return await connect(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous, pool_size=2)
+    return await connect(
+        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous, pool_size=2
+    )
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

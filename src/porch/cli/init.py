@@ -25,7 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 async def create(db: Database, name: str, admin_email: str | None) -> companies.NewCompany:
     if await companies.find_by_name(db, name=name) is not None:
         fail(f"a company named {name!r} already exists; use 'porch tokens create' for a new token")
-    email = admin_email or "admin@" + ("".join(c for c in name.lower() if c.isalnum()) or "porch") + ".example"
+    email = (
+        admin_email
+        or "admin@" + ("".join(c for c in name.lower() if c.isalnum()) or "porch") + ".example"
+    )
     return await companies.do_create_company(
         db, name=name, admin_email=email, rate_limit_per_minute=DEFAULT_PER_MINUTE
     )

@@ -42,6 +42,12 @@ def run(args: argparse.Namespace) -> None:
         print(f"Try: curl -H 'Authorization: Bearer {demo['token']}' {url}/me", flush=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(
-        Porch(settings), host=args.host, port=args.port, log_level="warning", access_log=False,
-        loop="uvloop", http="httptools", lifespan="on",
+        Porch(settings),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
     )

@@ -21,11 +21,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--company", default=None)
     c.add_argument("--name", default="api")
     c.add_argument(
-        "--namespace", action="append", default=None,
+        "--namespace",
+        action="append",
+        default=None,
         help="shared, private, provisioning or team:tim_… (repeatable; default shared+private)",
     )
     c.add_argument(
-        "--permission", action="append", default=None,
+        "--permission",
+        action="append",
+        default=None,
         help="read, write, delete or send (repeatable; default all)",
     )
     c.add_argument("--json", action="store_true")
@@ -77,7 +81,10 @@ def create(args: argparse.Namespace) -> None:
         try:
             company = await pick_company(db, args.company)
             return await tokens.do_create_token(
-                db, company_id=company, name=args.name, namespaces=_namespaces(args.namespace),
+                db,
+                company_id=company,
+                name=args.name,
+                namespaces=_namespaces(args.namespace),
                 permissions=args.permission or list(tokens.ALL_PERMISSIONS),
             )
         except PorchError as exc:
@@ -110,7 +117,8 @@ def list_(args: argparse.Namespace) -> None:
     for t in found:
         j = token_json(t)
         state = "revoked" if t.revoked_at else "active"
-        print(f"{j['id']}\t{t.name}\t{state}\t{','.join(j['namespaces'])}\t{','.join(t.permissions)}")  # type: ignore[arg-type]
+        namespaces = ",".join(str(n) for n in j["namespaces"])  # type: ignore[attr-defined]
+        print(f"{j['id']}\t{t.name}\t{state}\t{namespaces}\t{','.join(t.permissions)}")
 
 
 def revoke(args: argparse.Namespace) -> None:
@@ -122,7 +130,8 @@ def revoke(args: argparse.Namespace) -> None:
     async def go() -> None:
         db = await open_db(settings)
         try:
-            await tokens.do_revoke_token(db, company_id=await pick_company(db, args.company), key=key)
+            company = await pick_company(db, args.company)
+            await tokens.do_revoke_token(db, company_id=company, key=key)
         except PorchError as exc:
             fail(exc.message)
         finally:

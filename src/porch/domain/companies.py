@@ -46,7 +46,10 @@ async def get(db: Database, *, company_id: int) -> Company:
     row = await db.fetch_one(_GET, key=company_id)
     assert row is not None, "a principal's company exists"
     return Company(
-        row["id"], row["name"], bool(row["ticketing_enabled"]), row["rate_limit_per_minute"],
+        row["id"],
+        row["name"],
+        bool(row["ticketing_enabled"]),
+        row["rate_limit_per_minute"],
         bool(row["rate_limit_burst"]),
     )
 
@@ -73,35 +76,73 @@ async def do_create_company(
     email = admin_email.strip().lower()
     async with db.transaction() as tx:
         company_id = await crud.insert(
-            tx, companies, name=name, ticketing_enabled=True,
-            rate_limit_per_minute=rate_limit_per_minute, rate_limit_burst=False, created_at=now,
+            tx,
+            companies,
+            name=name,
+            ticketing_enabled=True,
+            rate_limit_per_minute=rate_limit_per_minute,
+            rate_limit_burst=False,
+            created_at=now,
         )
         team_id = await crud.insert(tx, teams, company_id=company_id, name=name, created_at=now)
         teammate_id = await crud.insert(
-            tx, teammates, company_id=company_id, email=email,
-            username=username_from_email(email), first_name="Admin", last_name=name,
-            is_admin=True, is_available=True, is_blocked=False, type="user",
-            license_type="regular", api_private_access=True, custom_fields="{}",
-            created_at=now, updated_at=now,
+            tx,
+            teammates,
+            company_id=company_id,
+            email=email,
+            username=username_from_email(email),
+            first_name="Admin",
+            last_name=name,
+            is_admin=True,
+            is_available=True,
+            is_blocked=False,
+            type="user",
+            license_type="regular",
+            api_private_access=True,
+            custom_fields="{}",
+            created_at=now,
+            updated_at=now,
         )
         await tx.execute(
-            Query(sa.insert(team_members).values(
-                company_id=sa.bindparam("c"), team_id=sa.bindparam("t"), teammate_id=sa.bindparam("m"),
-            )),
-            c=company_id, t=team_id, m=teammate_id,
+            Query(
+                sa.insert(team_members).values(
+                    company_id=sa.bindparam("c"),
+                    team_id=sa.bindparam("t"),
+                    teammate_id=sa.bindparam("m"),
+                )
+            ),
+            c=company_id,
+            t=team_id,
+            m=teammate_id,
         )
         for status_name, category, description in DEFAULT_STATUSES:
             await crud.insert(
-                tx, statuses, company_id=company_id, name=status_name, category=category,
-                description=description, is_default=True, created_at=now, updated_at=now,
+                tx,
+                statuses,
+                company_id=company_id,
+                name=status_name,
+                category=category,
+                description=description,
+                is_default=True,
+                created_at=now,
+                updated_at=now,
             )
         token_id, secret = await tokens.insert_token(
-            tx, company_id=company_id, name="admin", namespaces=list(tokens.ALL_NAMESPACES),
-            permissions=list(tokens.ALL_PERMISSIONS), teammate_id=teammate_id,
+            tx,
+            company_id=company_id,
+            name="admin",
+            namespaces=list(tokens.ALL_NAMESPACES),
+            permissions=list(tokens.ALL_PERMISSIONS),
+            teammate_id=teammate_id,
         )
         await log.append(
-            tx, company_id=company_id, type="company_created", source=log.SYSTEM,
-            target_type="company", target_id=company_id, data={"name": name},
+            tx,
+            company_id=company_id,
+            type="company_created",
+            source=log.SYSTEM,
+            target_type="company",
+            target_id=company_id,
+            data={"name": name},
         )
     return NewCompany(company_id, teammate_id, team_id, token_id, secret)
 
@@ -127,6 +168,13 @@ async def do_update_settings(
         values["rate_limit_burst"] = rate_limit_burst
     async with db.transaction() as tx:
         await crud.update(tx, companies, company_id=company_id, key=company_id, **values)
-        await log.append(tx, company_id=company_id, type="company_updated", source=source,
-                         target_type="company", target_id=company_id, data=values)
+        await log.append(
+            tx,
+            company_id=company_id,
+            type="company_updated",
+            source=source,
+            target_type="company",
+            target_id=company_id,
+            data=values,
+        )
     return await get(db, company_id=company_id)

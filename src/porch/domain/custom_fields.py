@@ -9,27 +9,37 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from porch import ids
-from porch.domain.errors import BadRequest
+from porch.domain.errors import BadRequest, Conflict
 from porch.domain.principal import Principal
+from porch.events import log
+from porch.store import crud
 from porch.store import custom_fields as store
 from porch.store import inboxes as inboxes_store
 from porch.store import teammates as teammates_store
-from porch.store.db import Connection
+from porch.store.db import Database, Reader
+from porch.store.tables import custom_fields as custom_fields_table
+from porch.timeutil import now_ms
 
 
-async def definitions(conn: Connection, *, principal: Principal, object_type: str) -> list[store.CustomField]:
+async def definitions(
+    conn: Reader, *, principal: Principal, object_type: str
+) -> list[store.CustomField]:
     return await store.of_type(conn, company_id=principal.company_id, object_type=object_type)
 
 
 async def check_values(
-    conn: Connection, *, principal: Principal, object_type: str, values: Any
+    conn: Reader, *, principal: Principal, object_type: str, values: Any
 ) -> dict[str, Any]:
     """The normalised map to store for ``values``; BadRequest listing every wrong field."""
     if not isinstance(values, dict):
         raise BadRequest("custom_fields must be an object keyed by field name")
-    fields = {f.name: f for f in await store.of_type(conn, company_id=principal.company_id,
-                                                     object_type=object_type)}
+    fields = {
+        f.name: f
+        for f in await store.of_type(conn, company_id=principal.company_id, object_type=object_type)
+    }
     out: dict[str, Any] = {}
     problems: list[str] = []
     for name, value in values.items():
@@ -48,7 +58,7 @@ async def check_values(
     return out
 
 
-async def _check(conn: Connection, principal: Principal, field: store.CustomField, value: Any) -> Any:
+async def _check(conn: Reader, principal: Principal, field: store.CustomField, value: Any) -> Any:
     kind = field.type
     if kind == "string":
         if not isinstance(value, str) or "\x00" in value or len(value) > 10_000:
@@ -86,4 +96,59 @@ async def _check(conn: Connection, principal: Principal, field: store.CustomFiel
         if inbox is None:
             raise ValueError("expected the id of an inbox")
         return ids.encode(ids.INBOX, inbox.id)
-    raise ValueError(f"unsupported field type {kind}")  # pragma: no cover - types are checked on create
+    raise ValueError(
+        f"unsupported field type {kind}"
+    )  # pragma: no cover - types are checked on create
+
+
+async def do_create_custom_field(
+    db: Database,
+    *,
+    principal: Principal,
+    object_type: str,
+    name: str,
+    type: str,
+    description: str = "",
+    values: list[dict[str, str]] | None = None,
+) -> store.CustomField:
+    """Define a custom field (Porch's admin API; Front's API only lists them)."""
+    principal.require_provisioning()
+    if object_type not in store.OBJECT_TYPES:
+        raise BadRequest(f"object_type must be one of: {', '.join(store.OBJECT_TYPES)}")
+    if type not in store.TYPES:
+        raise BadRequest(f"type must be one of: {', '.join(store.TYPES)}")
+    name = name.strip()
+    if not name:
+        raise BadRequest("A custom field needs a name")
+    if type == "enum":
+        if not values or any(not isinstance(v.get("value"), str) or not v["value"] for v in values):
+            raise BadRequest("An enum field needs values, each with a non-empty value")
+    elif values:
+        raise BadRequest("Only enum fields take values")
+    async with db.transaction() as tx:
+        existing = await store.of_type(tx, company_id=principal.company_id, object_type=object_type)
+        if any(f.name == name for f in existing):
+            raise Conflict(f"A {object_type} custom field named {name!r} already exists")
+        key = await crud.insert(
+            tx,
+            custom_fields_table,
+            company_id=principal.company_id,
+            object_type=object_type,
+            name=name,
+            description=description,
+            type=type,
+            enum_values=orjson.dumps(values).decode() if values else None,
+            created_at=now_ms(),
+        )
+        await log.append(
+            tx,
+            company_id=principal.company_id,
+            type="custom_field_created",
+            source=log.source_of(principal),
+            target_type="custom_field",
+            target_id=key,
+            data={"object_type": object_type, "name": name, "type": type},
+        )
+        field = await store.get(tx, company_id=principal.company_id, key=key)
+    assert field is not None
+    return field

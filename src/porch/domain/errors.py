@@ -1,14 +1,14 @@
 """Typed domain errors, rendered once into Front's ``_error`` envelope by the API layer.
 
-    PorchError
-    ├── BadRequest          400  validation, malformed input
-    ├── Unauthorized        401  missing, unknown or revoked token
-    ├── Forbidden           403  the token lacks a scope or namespace
-    ├── NotFound            404  unknown id or alias, or invisible to this token
-    ├── MethodNotAllowed    405
-    ├── Conflict            409  uniqueness or version conflicts
-    ├── PayloadTooLarge     413
-    └── RateLimited         429  carries retry_after and the tier that was hit
+PorchError
+├── BadRequest          400  validation, malformed input
+├── Unauthorized        401  missing, unknown or revoked token
+├── Forbidden           403  the token lacks a scope or namespace
+├── NotFound            404  unknown id or alias, or invisible to this token
+├── MethodNotAllowed    405
+├── Conflict            409  uniqueness or version conflicts
+├── PayloadTooLarge     413
+└── RateLimited         429  carries retry_after and the tier that was hit
 """
 
 from __future__ import annotations

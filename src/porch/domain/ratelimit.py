@@ -111,7 +111,9 @@ class RateLimiter:
             exc.tier = tier
             raise exc
 
-    async def _spend(self, key: tuple[int, str], window: int, limit: int, span: int) -> _Lease | None:
+    async def _spend(
+        self, key: tuple[int, str], window: int, limit: int, span: int
+    ) -> _Lease | None:
         lease = self._leases.get(key)
         if lease is None or lease.window != window:
             lease = _Lease(window)
@@ -134,7 +136,9 @@ class RateLimiter:
                 return lease
             return None
 
-    async def _lease(self, key: tuple[int, str], window: int, limit: int, span: int) -> tuple[int, int]:
+    async def _lease(
+        self, key: tuple[int, str], window: int, limit: int, span: int
+    ) -> tuple[int, int]:
         company_id, bucket = key
         chunk = max(1, min(limit // 50, 500))
         params = {"company_id": company_id, "bucket": bucket, "window_start": window}

@@ -16,7 +16,7 @@ from porch.domain.teams import access_team, oldest_team
 from porch.events import log
 from porch.store import crud
 from porch.store import tags as store
-from porch.store.db import Connection, Database
+from porch.store.db import Database, Reader
 from porch.store.tables import tags as tags_table
 from porch.timeutil import now_ms
 
@@ -31,7 +31,7 @@ class Owner:
     teammate_id: int | None = None
 
 
-async def access_tag(conn: Connection, *, principal: Principal, ref: str) -> store.Tag:
+async def access_tag(conn: Reader, *, principal: Principal, ref: str) -> store.Tag:
     """The tag ``ref`` names, if the token sees it; NotFound otherwise."""
     key = ids.decode(ids.TAG, ref)
     tag = None
@@ -45,13 +45,25 @@ async def access_tag(conn: Connection, *, principal: Principal, ref: str) -> sto
 
 
 async def list_tags(
-    db: Database, *, principal: Principal, scope: str, owner: int | None, after: int | None,
-    limit: int, descending: bool,
+    db: Database,
+    *,
+    principal: Principal,
+    scope: str,
+    owner: int | None,
+    after: int | None,
+    limit: int,
+    descending: bool,
 ) -> tuple[list[store.Tag], int | None]:
     """A page of visible tags and the key to continue after, if there may be more."""
     rows = await store.page(
-        db, company_id=principal.company_id, vis=principal.visibility(), scope=scope,
-        owner=owner, after=after, limit=limit + 1, descending=descending,
+        db,
+        company_id=principal.company_id,
+        vis=principal.visibility(),
+        scope=scope,
+        owner=owner,
+        after=after,
+        limit=limit + 1,
+        descending=descending,
     )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -63,7 +75,7 @@ async def company_owner(principal: Principal) -> Owner:
     return Owner()
 
 
-async def team_owner(conn: Connection, *, principal: Principal, team_ref: str | None) -> Owner:
+async def team_owner(conn: Reader, *, principal: Principal, team_ref: str | None) -> Owner:
     """A team named by ``team_ref``, or the oldest team (Front's legacy ``POST /tags``)."""
     if team_ref is None:
         team = await oldest_team(conn, principal=principal)
@@ -72,7 +84,7 @@ async def team_owner(conn: Connection, *, principal: Principal, team_ref: str | 
     return Owner(team_id=team.id)
 
 
-async def teammate_owner(conn: Connection, *, principal: Principal, teammate_ref: str) -> Owner:
+async def teammate_owner(conn: Reader, *, principal: Principal, teammate_ref: str) -> Owner:
     teammate = await teammates_domain.access_teammate(conn, principal=principal, ref=teammate_ref)
     teammates_domain.private_owner(principal, teammate)
     return Owner(teammate_id=teammate.id)
@@ -103,24 +115,40 @@ async def do_create_tag(
     now = now_ms()
     async with db.transaction() as tx:
         if await store.name_taken(
-            tx, company_id=principal.company_id, name=name, team_id=owner.team_id,
-            owner_id=owner.teammate_id, parent_id=parent.id if parent else None,
+            tx,
+            company_id=principal.company_id,
+            name=name,
+            team_id=owner.team_id,
+            owner_id=owner.teammate_id,
+            parent_id=parent.id if parent else None,
         ):
             raise Conflict(f"A tag named {name!r} already exists here")
         key = await crud.insert(
-            tx, tags_table, company_id=principal.company_id, name=name, description=description,
-            highlight=highlight, is_visible_in_conversation_lists=is_visible_in_conversation_lists,
-            parent_id=parent.id if parent else None, team_id=owner.team_id,
-            owner_teammate_id=owner.teammate_id, created_at=now, updated_at=now,
+            tx,
+            tags_table,
+            company_id=principal.company_id,
+            name=name,
+            description=description,
+            highlight=highlight,
+            is_visible_in_conversation_lists=is_visible_in_conversation_lists,
+            parent_id=parent.id if parent else None,
+            team_id=owner.team_id,
+            owner_teammate_id=owner.teammate_id,
+            created_at=now,
+            updated_at=now,
         )
         await log.append(
-            tx, company_id=principal.company_id, type="tag_created", source=log.source_of(principal),
-            target_type="tag", target_id=key, data={"name": name},
+            tx,
+            company_id=principal.company_id,
+            type="tag_created",
+            source=log.source_of(principal),
+            target_type="tag",
+            target_id=key,
+            data={"name": name},
         )
         tag = await store.get(tx, company_id=principal.company_id, key=key)
     assert tag is not None
     return tag
-
 
 
 async def do_update_tag(
@@ -138,8 +166,10 @@ async def do_update_tag(
     values: dict[str, object] = {}
     name = changes.get("name")
     highlight = changes.get("highlight")
-    check_tag_fields(name=name if isinstance(name, str) else None,
-                     highlight=highlight if isinstance(highlight, str) else None)
+    check_tag_fields(
+        name=name if isinstance(name, str) else None,
+        highlight=highlight if isinstance(highlight, str) else None,
+    )
     for field in ("name", "description", "highlight", "is_visible_in_conversation_lists"):
         if field in changes:
             values[field] = changes[field]
@@ -149,7 +179,10 @@ async def do_update_tag(
             parent_id = None
             if ref is not None:
                 parent = await access_tag(tx, principal=principal, ref=str(ref))
-                if (parent.team_id, parent.owner_teammate_id) != (tag.team_id, tag.owner_teammate_id):
+                if (parent.team_id, parent.owner_teammate_id) != (
+                    tag.team_id,
+                    tag.owner_teammate_id,
+                ):
                     raise BadRequest("A parent tag must have the same owner as its child")
                 walk: store.Tag | None = parent
                 while walk is not None:
@@ -157,22 +190,31 @@ async def do_update_tag(
                         raise BadRequest("A tag cannot be its own ancestor")
                     walk = (
                         await store.get(tx, company_id=tag.company_id, key=walk.parent_id)
-                        if walk.parent_id else None
+                        if walk.parent_id
+                        else None
                     )
                 parent_id = parent.id
             values["parent_id"] = parent_id
         new_name = values.get("name", tag.name)
         new_parent = values.get("parent_id", tag.parent_id)
         if (new_name, new_parent) != (tag.name, tag.parent_id) and await store.name_taken(
-            tx, company_id=tag.company_id, name=str(new_name), team_id=tag.team_id,
-            owner_id=tag.owner_teammate_id, parent_id=new_parent,  # type: ignore[arg-type]
+            tx,
+            company_id=tag.company_id,
+            name=str(new_name),
+            team_id=tag.team_id,
+            owner_id=tag.owner_teammate_id,
+            parent_id=new_parent,  # type: ignore[arg-type]
         ):
             raise Conflict(f"A tag named {new_name!r} already exists here")
         values["updated_at"] = now_ms()
         await crud.update(tx, tags_table, company_id=tag.company_id, key=tag.id, **values)
         await log.append(
-            tx, company_id=tag.company_id, type="tag_updated", source=log.source_of(principal),
-            target_type="tag", target_id=tag.id,
+            tx,
+            company_id=tag.company_id,
+            type="tag_updated",
+            source=log.source_of(principal),
+            target_type="tag",
+            target_id=tag.id,
             data={k: v for k, v in values.items() if k != "updated_at"},
         )
 
@@ -188,14 +230,23 @@ async def do_delete_tag(db: Database, *, principal: Principal, tag: store.Tag) -
             key = pending.pop()
             doomed.append(key)
             children = await store.page(
-                tx, company_id=tag.company_id, vis={"company": True, "shared": True,
-                "private": True, "team_ids": []}, scope="children", owner=key, after=None,
-                limit=10_000, descending=False,
+                tx,
+                company_id=tag.company_id,
+                vis={"company": True, "shared": True, "private": True, "team_ids": []},
+                scope="children",
+                owner=key,
+                after=None,
+                limit=10_000,
+                descending=False,
             )
             pending.extend(c.id for c in children)
         for key in reversed(doomed):
             await crud.delete(tx, tags_table, company_id=tag.company_id, key=key)
             await log.append(
-                tx, company_id=tag.company_id, type="tag_deleted", source=log.source_of(principal),
-                target_type="tag", target_id=key,
+                tx,
+                company_id=tag.company_id,
+                type="tag_deleted",
+                source=log.source_of(principal),
+                target_type="tag",
+                target_id=key,
             )

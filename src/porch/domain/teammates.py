@@ -13,13 +13,13 @@ from porch.domain.principal import Principal
 from porch.events import log
 from porch.store import crud
 from porch.store import teammates as store
-from porch.store.db import Connection, Database
+from porch.store.db import Database, Reader
 from porch.store.tables import team_members
 from porch.store.tables import teammates as teammates_table
 from porch.timeutil import now_ms
 
 
-async def find_teammate(conn: Connection, *, company_id: int, ref: str) -> store.Teammate | None:
+async def find_teammate(conn: Reader, *, company_id: int, ref: str) -> store.Teammate | None:
     """Resolve ``tea_…``, ``alt:email:…`` or a bare email within a company."""
     email = refs.alias(ref, "email")
     if email is None and "@" in ref and not ref.startswith("alt:"):
@@ -32,7 +32,7 @@ async def find_teammate(conn: Connection, *, company_id: int, ref: str) -> store
     return await store.get(conn, company_id=company_id, key=key)
 
 
-async def access_teammate(conn: Connection, *, principal: Principal, ref: str) -> store.Teammate:
+async def access_teammate(conn: Reader, *, principal: Principal, ref: str) -> store.Teammate:
     """The teammate ``ref`` names in the caller's company; NotFound otherwise."""
     found = await find_teammate(conn, company_id=principal.company_id, ref=ref)
     if found is None:
@@ -41,7 +41,7 @@ async def access_teammate(conn: Connection, *, principal: Principal, ref: str) -
 
 
 async def access_teammates(
-    conn: Connection, *, principal: Principal, refs_: list[str]
+    conn: Reader, *, principal: Principal, refs_: list[str]
 ) -> list[store.Teammate]:
     """Every teammate of a list of references (a request body's ``teammate_ids``); an unknown
     one is a 404 naming it, as for an unknown id in the path."""
@@ -59,9 +59,7 @@ def private_owner(principal: Principal, teammate: store.Teammate) -> None:
     if not principal.private:
         raise Forbidden("This token does not have access to private resources")
     if not teammate.api_private_access:
-        raise Forbidden(
-            "This teammate has not allowed API access to their private resources"
-        )
+        raise Forbidden("This teammate has not allowed API access to their private resources")
 
 
 def sees_private_of(principal: Principal, teammate: store.Teammate) -> bool:
@@ -69,8 +67,19 @@ def sees_private_of(principal: Principal, teammate: store.Teammate) -> bool:
 
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
-TYPES = ("user", "visitor", "ai", "api", "application", "bulk_reply", "csat", "integration",
-         "macro", "rule", "smart_csat")
+TYPES = (
+    "user",
+    "visitor",
+    "ai",
+    "api",
+    "application",
+    "bulk_reply",
+    "csat",
+    "integration",
+    "macro",
+    "rule",
+    "smart_csat",
+)
 
 
 def check_username(username: str) -> None:
@@ -102,7 +111,11 @@ async def do_create_teammate(
     """Create a teammate (Porch's admin API and CLI; Front's API cannot), optionally in teams."""
     principal.require_provisioning()
     email = check_email(email)
-    username = username if username is not None else email.split("@")[0].replace(".", "_").replace("-", "_")
+    username = (
+        username
+        if username is not None
+        else email.split("@")[0].replace(".", "_").replace("-", "_")
+    )
     check_username(username)
     if type not in TYPES:
         raise BadRequest(f"type must be one of: {', '.join(TYPES)}")
@@ -113,18 +126,42 @@ async def do_create_teammate(
         if await store.by_username(tx, company_id=principal.company_id, username=username):
             raise Conflict(f"The username {username!r} is taken")
         key = await crud.insert(
-            tx, teammates_table, company_id=principal.company_id, email=email, username=username,
-            first_name=first_name, last_name=last_name, is_admin=is_admin, is_available=True,
-            is_blocked=False, type=type, license_type="regular",
-            api_private_access=api_private_access, custom_fields="{}", created_at=now,
+            tx,
+            teammates_table,
+            company_id=principal.company_id,
+            email=email,
+            username=username,
+            first_name=first_name,
+            last_name=last_name,
+            is_admin=is_admin,
+            is_available=True,
+            is_blocked=False,
+            type=type,
+            license_type="regular",
+            api_private_access=api_private_access,
+            custom_fields="{}",
+            created_at=now,
             updated_at=now,
         )
         for team_id in team_ids or []:
-            await crud.link(tx, team_members, company_id=principal.company_id, left="team_id",
-                            left_id=team_id, right="teammate_id", right_ids=[key])
-        await log.append(tx, company_id=principal.company_id, type="teammate_created",
-                         source=log.source_of(principal), target_type="teammate", target_id=key,
-                         data={"email": email, "username": username})
+            await crud.link(
+                tx,
+                team_members,
+                company_id=principal.company_id,
+                left="team_id",
+                left_id=team_id,
+                right="teammate_id",
+                right_ids=[key],
+            )
+        await log.append(
+            tx,
+            company_id=principal.company_id,
+            type="teammate_created",
+            source=log.source_of(principal),
+            target_type="teammate",
+            target_id=key,
+            data={"email": email, "username": username},
+        )
         teammate = await store.get(tx, company_id=principal.company_id, key=key)
     assert teammate is not None
     return teammate

@@ -8,13 +8,13 @@ from porch.domain.principal import Principal
 from porch.events import log
 from porch.store import crud
 from porch.store import teams as store
-from porch.store.db import Connection, Database
+from porch.store.db import Database, Reader
 from porch.store.tables import team_members
 from porch.store.tables import teams as teams_table
 from porch.timeutil import now_ms
 
 
-async def access_team(conn: Connection, *, principal: Principal, ref: str) -> store.Team:
+async def access_team(conn: Reader, *, principal: Principal, ref: str) -> store.Team:
     """The team ``ref`` names, if this token reaches it; NotFound otherwise."""
     key = ids.decode(ids.TEAM, ref)
     if key is None or not principal.sees_team(key):
@@ -25,7 +25,7 @@ async def access_team(conn: Connection, *, principal: Principal, ref: str) -> st
     return team
 
 
-async def oldest_team(conn: Connection, *, principal: Principal) -> store.Team:
+async def oldest_team(conn: Reader, *, principal: Principal) -> store.Team:
     """The company's oldest team, where Front's legacy endpoints create things."""
     team = await store.oldest(conn, company_id=principal.company_id)
     if team is None or not principal.sees_team(team.id):
@@ -42,11 +42,18 @@ async def do_create_team(db: Database, *, principal: Principal, name: str) -> st
     async with db.transaction() as tx:
         if await store.by_name(tx, company_id=principal.company_id, name=name) is not None:
             raise Conflict(f"A team named {name!r} already exists")
-        key = await crud.insert(tx, teams_table, company_id=principal.company_id, name=name,
-                                created_at=now_ms())
-        await log.append(tx, company_id=principal.company_id, type="team_created",
-                         source=log.source_of(principal), target_type="team", target_id=key,
-                         data={"name": name})
+        key = await crud.insert(
+            tx, teams_table, company_id=principal.company_id, name=name, created_at=now_ms()
+        )
+        await log.append(
+            tx,
+            company_id=principal.company_id,
+            type="team_created",
+            source=log.source_of(principal),
+            target_type="team",
+            target_id=key,
+            data={"name": name},
+        )
         team = await store.get(tx, company_id=principal.company_id, key=key)
     assert team is not None
     return team
@@ -57,11 +64,24 @@ async def do_add_teammates(
 ) -> None:
     """Make teammates members of a team (already-members are left alone)."""
     async with db.transaction() as tx:
-        await crud.link(tx, team_members, company_id=principal.company_id, left="team_id",
-                        left_id=team.id, right="teammate_id", right_ids=teammate_ids)
-        await log.append(tx, company_id=principal.company_id, type="team_members_added",
-                         source=log.source_of(principal), target_type="team", target_id=team.id,
-                         data={"teammate_ids": teammate_ids})
+        await crud.link(
+            tx,
+            team_members,
+            company_id=principal.company_id,
+            left="team_id",
+            left_id=team.id,
+            right="teammate_id",
+            right_ids=teammate_ids,
+        )
+        await log.append(
+            tx,
+            company_id=principal.company_id,
+            type="team_members_added",
+            source=log.source_of(principal),
+            target_type="team",
+            target_id=team.id,
+            data={"teammate_ids": teammate_ids},
+        )
 
 
 async def do_remove_teammates(
@@ -69,8 +89,21 @@ async def do_remove_teammates(
 ) -> None:
     """Remove teammates from a team (non-members are ignored)."""
     async with db.transaction() as tx:
-        await crud.unlink(tx, team_members, company_id=principal.company_id, left="team_id",
-                          left_id=team.id, right="teammate_id", right_ids=teammate_ids)
-        await log.append(tx, company_id=principal.company_id, type="team_members_removed",
-                         source=log.source_of(principal), target_type="team", target_id=team.id,
-                         data={"teammate_ids": teammate_ids})
+        await crud.unlink(
+            tx,
+            team_members,
+            company_id=principal.company_id,
+            left="team_id",
+            left_id=team.id,
+            right="teammate_id",
+            right_ids=teammate_ids,
+        )
+        await log.append(
+            tx,
+            company_id=principal.company_id,
+            type="team_members_removed",
+            source=log.source_of(principal),
+            target_type="team",
+            target_id=team.id,
+            data={"teammate_ids": teammate_ids},
+        )

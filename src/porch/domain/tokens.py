@@ -12,7 +12,7 @@ from porch.domain.errors import BadRequest, NotFound
 from porch.domain.principal import PERMISSIONS
 from porch.events import log
 from porch.store import crud
-from porch.store.db import Connection, Database, Query
+from porch.store.db import Connection, Database, Query, Row
 from porch.store.tables import api_tokens
 from porch.timeutil import now_ms
 
@@ -26,7 +26,8 @@ _LIST = Query(
 )
 _GET = Query(
     sa.select(api_tokens).where(
-        api_tokens.c.company_id == sa.bindparam("company_id"), api_tokens.c.id == sa.bindparam("key")
+        api_tokens.c.company_id == sa.bindparam("company_id"),
+        api_tokens.c.id == sa.bindparam("key"),
     )
 )
 
@@ -58,22 +59,38 @@ def check_scopes(namespaces: list[str], permissions: list[str]) -> None:
 
 
 async def insert_token(
-    tx: Connection, *, company_id: int, name: str, namespaces: list[str], permissions: list[str],
+    tx: Connection,
+    *,
+    company_id: int,
+    name: str,
+    namespaces: list[str],
+    permissions: list[str],
     teammate_id: int | None = None,
 ) -> tuple[int, str]:
     """Store a new token on ``tx``; returns its key and the secret (never stored)."""
     check_scopes(namespaces, permissions)
     secret = new_secret()
     key = await crud.insert(
-        tx, api_tokens, company_id=company_id, name=name, token_hash=hash_secret(secret),
-        namespaces=orjson.dumps(namespaces).decode(), permissions=orjson.dumps(permissions).decode(),
-        teammate_id=teammate_id, created_at=now_ms(),
+        tx,
+        api_tokens,
+        company_id=company_id,
+        name=name,
+        token_hash=hash_secret(secret),
+        namespaces=orjson.dumps(namespaces).decode(),
+        permissions=orjson.dumps(permissions).decode(),
+        teammate_id=teammate_id,
+        created_at=now_ms(),
     )
     return key, secret
 
 
 async def do_create_token(
-    db: Database, *, company_id: int, name: str, namespaces: list[str], permissions: list[str],
+    db: Database,
+    *,
+    company_id: int,
+    name: str,
+    namespaces: list[str],
+    permissions: list[str],
     source: log.Source = log.SYSTEM,
 ) -> tuple[Token, str]:
     """Issue a token; the secret is returned here and nowhere else."""
@@ -82,18 +99,27 @@ async def do_create_token(
             tx, company_id=company_id, name=name, namespaces=namespaces, permissions=permissions
         )
         await log.append(
-            tx, company_id=company_id, type="token_created", source=source, target_type="token",
-            target_id=key, data={"name": name, "namespaces": namespaces, "permissions": permissions},
+            tx,
+            company_id=company_id,
+            type="token_created",
+            source=source,
+            target_type="token",
+            target_id=key,
+            data={"name": name, "namespaces": namespaces, "permissions": permissions},
         )
     token = await get_token(db, company_id=company_id, key=key)
     return token, secret
 
 
-def _token(r: object) -> Token:
-    row = r  # a Row
+def _token(row: Row) -> Token:
     return Token(
-        row["id"], row["company_id"], row["name"], orjson.loads(row["namespaces"]),  # type: ignore[index]
-        orjson.loads(row["permissions"]), row["created_at"], row["revoked_at"],  # type: ignore[index]
+        row["id"],
+        row["company_id"],
+        row["name"],
+        orjson.loads(row["namespaces"]),
+        orjson.loads(row["permissions"]),
+        row["created_at"],
+        row["revoked_at"],
     )
 
 
@@ -113,10 +139,16 @@ async def do_revoke_token(
 ) -> None:
     """Revoke a token for good; revoking twice is harmless."""
     async with db.transaction() as tx:
-        changed = await crud.update(tx, api_tokens, company_id=company_id, key=key, revoked_at=now_ms())
+        changed = await crud.update(
+            tx, api_tokens, company_id=company_id, key=key, revoked_at=now_ms()
+        )
         if not changed:
             raise NotFound("Unknown token")
         await log.append(
-            tx, company_id=company_id, type="token_revoked", source=source, target_type="token",
+            tx,
+            company_id=company_id,
+            type="token_revoked",
+            source=source,
+            target_type="token",
             target_id=key,
         )

@@ -20,12 +20,45 @@ from porch.store.tables import events
 from porch.timeutil import now_ms
 
 FRONT_TYPES = frozenset(
-    """assign unassign archive reopen trash restore reminder comment mention inbound outbound
-    out_reply move forward tag untag sending_error message_bounce_error conversations_merged
-    link_added link_removed custom_field_updated macro_triggered topic_identified
-    ticket_status_update call_started call_abandoned call_queued call_on_hold call_parked
-    call_resumed call_connected call_missed call_hangup call_transferred call_transcript_added
-    call_voicemail_transcript_added""".split()
+    [
+        "assign",
+        "unassign",
+        "archive",
+        "reopen",
+        "trash",
+        "restore",
+        "reminder",
+        "comment",
+        "mention",
+        "inbound",
+        "outbound",
+        "out_reply",
+        "move",
+        "forward",
+        "tag",
+        "untag",
+        "sending_error",
+        "message_bounce_error",
+        "conversations_merged",
+        "link_added",
+        "link_removed",
+        "custom_field_updated",
+        "macro_triggered",
+        "topic_identified",
+        "ticket_status_update",
+        "call_started",
+        "call_abandoned",
+        "call_queued",
+        "call_on_hold",
+        "call_parked",
+        "call_resumed",
+        "call_connected",
+        "call_missed",
+        "call_hangup",
+        "call_transferred",
+        "call_transcript_added",
+        "call_voicemail_transcript_added",
+    ]
 )
 
 

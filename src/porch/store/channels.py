@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from porch.store.db import Connection, Query, Row, in_list
+from porch.store.db import Query, Reader, Row, in_list
 from porch.store.tables import channels, inboxes
 from porch.store.visibility import owned_by_visible
 
@@ -37,9 +37,18 @@ class Channel:
     @classmethod
     def from_row(cls, r: Row) -> Channel:
         return cls(
-            r["id"], r["company_id"], r["inbox_id"], r["type"], r["name"], r["address"],
-            r["send_as"], orjson.loads(r["settings"]), bool(r["is_valid"]), r["created_at"],
-            r["team_id"], r["owner_teammate_id"],
+            r["id"],
+            r["company_id"],
+            r["inbox_id"],
+            r["type"],
+            r["name"],
+            r["address"],
+            r["send_as"],
+            orjson.loads(r["settings"]),
+            bool(r["is_valid"]),
+            r["created_at"],
+            r["team_id"],
+            r["owner_teammate_id"],
         )
 
     @property
@@ -55,33 +64,39 @@ _visible = owned_by_visible(inboxes)
 _BY_KEY = Query(_base.where(_cid, t.c.id == sa.bindparam("key"), _visible))
 _BY_ADDRESS = Query(_base.where(_cid, t.c.address == sa.bindparam("address"), _visible))
 _ALL = Query(_base.where(_cid, _visible).order_by(t.c.id))
-_OF_INBOX = Query(_base.where(_cid, t.c.inbox_id == sa.bindparam("inbox"), _visible).order_by(t.c.id))
+_OF_INBOX = Query(
+    _base.where(_cid, t.c.inbox_id == sa.bindparam("inbox"), _visible).order_by(t.c.id)
+)
 _OF_INBOXES = Query(_base.where(_cid, in_list(t.c.inbox_id, "inboxes"), _visible).order_by(t.c.id))
 
 
-async def get_visible(conn: Connection, *, company_id: int, key: int, vis: dict[str, object]) -> Channel | None:
+async def get_visible(
+    conn: Reader, *, company_id: int, key: int, vis: dict[str, object]
+) -> Channel | None:
     row = await conn.fetch_one(_BY_KEY, company_id=company_id, key=key, **vis)
     return Channel.from_row(row) if row else None
 
 
 async def by_address(
-    conn: Connection, *, company_id: int, address: str, vis: dict[str, object]
+    conn: Reader, *, company_id: int, address: str, vis: dict[str, object]
 ) -> Channel | None:
     row = await conn.fetch_one(_BY_ADDRESS, company_id=company_id, address=address.lower(), **vis)
     return Channel.from_row(row) if row else None
 
 
-async def all_visible(conn: Connection, *, company_id: int, vis: dict[str, object]) -> list[Channel]:
+async def all_visible(conn: Reader, *, company_id: int, vis: dict[str, object]) -> list[Channel]:
     return [Channel.from_row(r) for r in await conn.fetch_all(_ALL, company_id=company_id, **vis)]
 
 
-async def of_inbox(conn: Connection, *, company_id: int, inbox_id: int, vis: dict[str, object]) -> list[Channel]:
+async def of_inbox(
+    conn: Reader, *, company_id: int, inbox_id: int, vis: dict[str, object]
+) -> list[Channel]:
     rows = await conn.fetch_all(_OF_INBOX, company_id=company_id, inbox=inbox_id, **vis)
     return [Channel.from_row(r) for r in rows]
 
 
 async def of_inboxes(
-    conn: Connection, *, company_id: int, inbox_ids: list[int], vis: dict[str, object]
+    conn: Reader, *, company_id: int, inbox_ids: list[int], vis: dict[str, object]
 ) -> list[Channel]:
     rows = await conn.fetch_all(_OF_INBOXES, company_id=company_id, inboxes=inbox_ids, **vis)
     return [Channel.from_row(r) for r in rows]

@@ -42,7 +42,9 @@ async def insert(tx: Connection, table: sa.Table, **values: Any) -> int:
     return int(row["id"])
 
 
-async def update(tx: Connection, table: sa.Table, *, company_id: int, key: int, **values: Any) -> int:
+async def update(
+    tx: Connection, table: sa.Table, *, company_id: int, key: int, **values: Any
+) -> int:
     """Set ``values`` on the row ``key`` of ``company_id``; returns the number of rows changed."""
     if not values:
         return 0
@@ -53,9 +55,11 @@ async def update(tx: Connection, table: sa.Table, *, company_id: int, key: int, 
         "update",
         table,
         cols,
-        lambda: sa.update(table)
-        .where(table.c.id == sa.bindparam("_key"), owner == sa.bindparam("_company"))
-        .values({c: _param(table, c) for c in cols}),
+        lambda: (
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("_key"), owner == sa.bindparam("_company"))
+            .values({c: _param(table, c) for c in cols})
+        ),
     )
     return await tx.execute(q, _key=key, _company=company_id, **values)
 
@@ -89,7 +93,13 @@ async def delete_where(tx: Connection, table: sa.Table, *, company_id: int, **ma
 
 
 async def link(
-    tx: Connection, table: sa.Table, *, company_id: int, left: str, left_id: int, right: str,
+    tx: Connection,
+    table: sa.Table,
+    *,
+    company_id: int,
+    left: str,
+    left_id: int,
+    right: str,
     right_ids: list[int],
 ) -> None:
     """Add join rows (``left_id``, each of ``right_ids``) that are not there yet."""
@@ -117,7 +127,13 @@ async def link(
 
 
 async def unlink(
-    tx: Connection, table: sa.Table, *, company_id: int, left: str, left_id: int, right: str,
+    tx: Connection,
+    table: sa.Table,
+    *,
+    company_id: int,
+    left: str,
+    left_id: int,
+    right: str,
     right_ids: list[int],
 ) -> int:
     """Remove join rows (``left_id``, each of ``right_ids``)."""

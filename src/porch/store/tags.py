@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from porch.store.db import Connection, Query, Row
+from porch.store.db import Query, Reader, Row
 from porch.store.tables import tags
 from porch.store.visibility import owned_by_visible
 
@@ -30,9 +30,17 @@ class Tag:
     @classmethod
     def from_row(cls, r: Row) -> Tag:
         return cls(
-            r["id"], r["company_id"], r["name"], r["description"], r["highlight"],
-            bool(r["is_visible_in_conversation_lists"]), r["parent_id"], r["team_id"],
-            r["owner_teammate_id"], r["created_at"], r["updated_at"],
+            r["id"],
+            r["company_id"],
+            r["name"],
+            r["description"],
+            r["highlight"],
+            bool(r["is_visible_in_conversation_lists"]),
+            r["parent_id"],
+            r["team_id"],
+            r["owner_teammate_id"],
+            r["created_at"],
+            r["updated_at"],
         )
 
     @property
@@ -57,7 +65,7 @@ _SCOPES = {
 
 
 def _page_query(scope: str, descending: bool) -> Query:
-    after = sa.bindparam("after")
+    after: sa.BindParameter[int] = sa.bindparam("after")
     return Query(
         sa.select(t)
         .where(_cid, _visible, _SCOPES[scope], t.c.id < after if descending else t.c.id > after)
@@ -78,18 +86,20 @@ _NAME_TAKEN = Query(
 )
 
 
-async def get_visible(conn: Connection, *, company_id: int, key: int, vis: dict[str, object]) -> Tag | None:
+async def get_visible(
+    conn: Reader, *, company_id: int, key: int, vis: dict[str, object]
+) -> Tag | None:
     row = await conn.fetch_one(_BY_KEY, company_id=company_id, key=key, **vis)
     return Tag.from_row(row) if row else None
 
 
-async def get(conn: Connection, *, company_id: int, key: int) -> Tag | None:
+async def get(conn: Reader, *, company_id: int, key: int) -> Tag | None:
     row = await conn.fetch_one(_BY_KEY_ANY, company_id=company_id, key=key)
     return Tag.from_row(row) if row else None
 
 
 async def page(
-    conn: Connection,
+    conn: Reader,
     *,
     company_id: int,
     vis: dict[str, object],
@@ -104,17 +114,30 @@ async def page(
         after = 2**63 - 1 if descending else 0
     rows = await conn.fetch_all(
         _PAGES[(scope, descending)],
-        company_id=company_id, owner=owner, after=after, lim=limit, **vis,
+        company_id=company_id,
+        owner=owner,
+        after=after,
+        lim=limit,
+        **vis,
     )
     return [Tag.from_row(r) for r in rows]
 
 
 async def name_taken(
-    conn: Connection, *, company_id: int, name: str, team_id: int | None,
-    owner_id: int | None, parent_id: int | None,
+    conn: Reader,
+    *,
+    company_id: int,
+    name: str,
+    team_id: int | None,
+    owner_id: int | None,
+    parent_id: int | None,
 ) -> bool:
     row = await conn.fetch_one(
-        _NAME_TAKEN, company_id=company_id, name=name, team_id=team_id, owner_id=owner_id,
+        _NAME_TAKEN,
+        company_id=company_id,
+        name=name,
+        team_id=team_id,
+        owner_id=owner_id,
         parent_id=parent_id,
     )
     return row is not None

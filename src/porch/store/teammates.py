@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from porch.store.db import Connection, Query, Row, in_list
+from porch.store.db import Query, Reader, Row, in_list
 from porch.store.tables import team_members, teammates
 
 t = teammates
@@ -35,10 +35,21 @@ class Teammate:
     @classmethod
     def from_row(cls, r: Row) -> Teammate:
         return cls(
-            r["id"], r["company_id"], r["email"], r["username"], r["first_name"], r["last_name"],
-            bool(r["is_admin"]), bool(r["is_available"]), bool(r["is_blocked"]), r["type"],
-            r["license_type"], bool(r["api_private_access"]), orjson.loads(r["custom_fields"]),
-            r["created_at"], r["updated_at"],
+            r["id"],
+            r["company_id"],
+            r["email"],
+            r["username"],
+            r["first_name"],
+            r["last_name"],
+            bool(r["is_admin"]),
+            bool(r["is_available"]),
+            bool(r["is_blocked"]),
+            r["type"],
+            r["license_type"],
+            bool(r["api_private_access"]),
+            orjson.loads(r["custom_fields"]),
+            r["created_at"],
+            r["updated_at"],
         )
 
 
@@ -52,7 +63,9 @@ _OF_TEAMS = Query(
     sa.select(t)
     .where(
         _cid,
-        t.c.id.in_(sa.select(team_members.c.teammate_id).where(in_list(team_members.c.team_id, "teams"))),
+        t.c.id.in_(
+            sa.select(team_members.c.teammate_id).where(in_list(team_members.c.team_id, "teams"))
+        ),
     )
     .order_by(t.c.id)
 )
@@ -61,36 +74,36 @@ _TEAMS_OF = Query(
 )
 
 
-async def get(conn: Connection, *, company_id: int, key: int) -> Teammate | None:
+async def get(conn: Reader, *, company_id: int, key: int) -> Teammate | None:
     row = await conn.fetch_one(_BY_KEY, company_id=company_id, key=key)
     return Teammate.from_row(row) if row else None
 
 
-async def by_email(conn: Connection, *, company_id: int, email: str) -> Teammate | None:
+async def by_email(conn: Reader, *, company_id: int, email: str) -> Teammate | None:
     row = await conn.fetch_one(_BY_EMAIL, company_id=company_id, email=email.lower())
     return Teammate.from_row(row) if row else None
 
 
-async def by_username(conn: Connection, *, company_id: int, username: str) -> Teammate | None:
+async def by_username(conn: Reader, *, company_id: int, username: str) -> Teammate | None:
     row = await conn.fetch_one(_BY_USERNAME, company_id=company_id, username=username)
     return Teammate.from_row(row) if row else None
 
 
-async def many(conn: Connection, *, company_id: int, keys: list[int]) -> list[Teammate]:
+async def many(conn: Reader, *, company_id: int, keys: list[int]) -> list[Teammate]:
     if not keys:
         return []
     rows = await conn.fetch_all(_BY_KEYS, company_id=company_id, keys=keys)
     return [Teammate.from_row(r) for r in rows]
 
 
-async def all_of(conn: Connection, *, company_id: int) -> list[Teammate]:
+async def all_of(conn: Reader, *, company_id: int) -> list[Teammate]:
     return [Teammate.from_row(r) for r in await conn.fetch_all(_ALL, company_id=company_id)]
 
 
-async def of_teams(conn: Connection, *, company_id: int, team_ids: list[int]) -> list[Teammate]:
+async def of_teams(conn: Reader, *, company_id: int, team_ids: list[int]) -> list[Teammate]:
     rows = await conn.fetch_all(_OF_TEAMS, company_id=company_id, teams=team_ids)
     return [Teammate.from_row(r) for r in rows]
 
 
-async def team_ids_of(conn: Connection, *, key: int) -> list[int]:
+async def team_ids_of(conn: Reader, *, key: int) -> list[int]:
     return [r["team_id"] for r in await conn.fetch_all(_TEAMS_OF, key=key)]

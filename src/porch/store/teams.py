@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from porch.store.db import Connection, Query, Row, in_list
+from porch.store.db import Query, Reader, Row, in_list
 from porch.store.tables import teams
 
 t = teams
@@ -32,26 +32,28 @@ _BY_NAME = Query(sa.select(t).where(_cid, t.c.name == sa.bindparam("name")))
 _OLDEST = Query(sa.select(t).where(_cid).order_by(t.c.id).limit(1))
 
 
-async def get(conn: Connection, *, company_id: int, key: int) -> Team | None:
+async def get(conn: Reader, *, company_id: int, key: int) -> Team | None:
     row = await conn.fetch_one(_BY_KEY, company_id=company_id, key=key)
     return Team.from_row(row) if row else None
 
 
-async def all_of(conn: Connection, *, company_id: int) -> list[Team]:
+async def all_of(conn: Reader, *, company_id: int) -> list[Team]:
     return [Team.from_row(r) for r in await conn.fetch_all(_ALL, company_id=company_id)]
 
 
-async def many(conn: Connection, *, company_id: int, keys: list[int]) -> list[Team]:
+async def many(conn: Reader, *, company_id: int, keys: list[int]) -> list[Team]:
     if not keys:
         return []
-    return [Team.from_row(r) for r in await conn.fetch_all(_BY_KEYS, company_id=company_id, keys=keys)]
+    return [
+        Team.from_row(r) for r in await conn.fetch_all(_BY_KEYS, company_id=company_id, keys=keys)
+    ]
 
 
-async def oldest(conn: Connection, *, company_id: int) -> Team | None:
+async def oldest(conn: Reader, *, company_id: int) -> Team | None:
     row = await conn.fetch_one(_OLDEST, company_id=company_id)
     return Team.from_row(row) if row else None
 
 
-async def by_name(conn: Connection, *, company_id: int, name: str) -> Team | None:
+async def by_name(conn: Reader, *, company_id: int, name: str) -> Team | None:
     row = await conn.fetch_one(_BY_NAME, company_id=company_id, name=name)
     return Team.from_row(row) if row else None
