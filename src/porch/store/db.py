@@ -79,6 +79,7 @@ class Query:
         if found is None:
             stmt = self.overrides.get(dialect, self.stmt)
             c = stmt.compile(dialect=_DIALECTS[dialect])
+            assert isinstance(c, SQLCompiler)
             order = tuple(c.positiontup or ())
             # Literal values SQLAlchemy turned into parameters (OFFSET 0, constants in
             # expressions) keep their compiled value unless the caller names them.
