@@ -7,6 +7,8 @@ never raises: an id of the wrong prefix or with foreign characters is simply unk
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 # Keys are positive 63-bit integers; 13 base-36 digits cover them with room to spare.
 _MAX_DIGITS = 13
@@ -31,6 +33,7 @@ SIGNATURE = "sig"
 TOKEN = "tok"  # noqa: S105 - an id prefix, not a secret
 
 
+@lru_cache(maxsize=65536)
 def encode(prefix: str, key: int) -> str:
     """Return the public id of the row ``key`` of the kind ``prefix``."""
     if key <= 0:

@@ -8,6 +8,7 @@ the API modules; errors in them become 400 envelopes with one detail per problem
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, quote
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 JSON = "application/json"
+# Paths of our own ids are plain; anything else (an alias echoed back) is percent-encoded.
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9_./:@!$&'()*+,;=~-]")
 
 
 class Request:
@@ -109,7 +112,9 @@ class Request:
         return self._base_url
 
     def url(self, path: str) -> str:
-        """The absolute URL of ``path`` on this server."""
+        """The absolute URL of ``path`` on this server (percent-encoded where needed)."""
+        if _NEEDS_QUOTING.search(path) is None:
+            return self.base_url + path
         return self.base_url + quote(path, safe="/:@!$&'()*+,;=")
 
     async def body(self) -> bytes:

@@ -21,36 +21,38 @@ from porch.timeutil import to_api
 
 def owner_link(req: Request, team_id: int | None, teammate_id: int | None) -> str | None:
     if team_id is not None:
-        return req.url(f"/teams/{ids.encode(ids.TEAM, team_id)}")
+        return f"{req.base_url}/teams/{ids.encode(ids.TEAM, team_id)}"
     if teammate_id is not None:
-        return req.url(f"/teammates/{ids.encode(ids.TEAMMATE, teammate_id)}")
+        return f"{req.base_url}/teammates/{ids.encode(ids.TEAMMATE, teammate_id)}"
     return None
 
 
 def tag_json(req: Request, tag: Tag) -> dict[str, Any]:
+    # Lists render up to a hundred of these per request: links are built from the base URL
+    # directly rather than through req.url.
+    base = req.base_url
     tid = ids.encode(ids.TAG, tag.id)
+    self_link = f"{base}/tags/{tid}"
+    parent = tag.parent_id
     return {
         "_links": {
-            "self": req.url(f"/tags/{tid}"),
+            "self": self_link,
             "related": {
-                "conversations": req.url(f"/tags/{tid}/conversations"),
+                "conversations": self_link + "/conversations",
                 "owner": owner_link(req, tag.team_id, tag.owner_teammate_id),
-                "parent_tag": (
-                    req.url(f"/tags/{ids.encode(ids.TAG, tag.parent_id)}")
-                    if tag.parent_id
-                    else None
-                ),
-                "children": req.url(f"/tags/{tid}/children"),
+                "parent_tag": f"{base}/tags/{ids.encode(ids.TAG, parent)}" if parent else None,
+                "children": self_link + "/children",
             },
         },
         "id": tid,
         "name": tag.name,
         "description": tag.description,
         "highlight": tag.highlight,
-        "is_private": tag.is_private,
-        "is_visible_in_conversation_lists": tag.is_visible_in_conversation_lists,
-        "created_at": to_api(tag.created_at),
-        "updated_at": to_api(tag.updated_at),
+        "is_private": tag.owner_teammate_id is not None,
+        # SQLite hands booleans back as 0/1.
+        "is_visible_in_conversation_lists": bool(tag.is_visible_in_conversation_lists),
+        "created_at": tag.created_at / 1000,
+        "updated_at": tag.updated_at / 1000,
     }
 
 
