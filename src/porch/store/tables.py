@@ -20,6 +20,8 @@ metadata = sa.MetaData(
 )
 
 Key = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+# Tables with an integer key are declared with sqlite_autoincrement=True: SQLite would otherwise
+# hand a deleted row's key to the next row, and an old public id would name a new object.
 
 
 def _pk() -> sa.Column[int]:
@@ -45,6 +47,7 @@ companies = sa.Table(
     sa.Column("rate_limit_per_minute", sa.Integer, nullable=False),
     sa.Column("rate_limit_burst", sa.Boolean, nullable=False, server_default=sa.false()),
     _ms("created_at"),
+    sqlite_autoincrement=True,
 )
 
 teams = sa.Table(
@@ -55,6 +58,7 @@ teams = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     _ms("created_at"),
     sa.UniqueConstraint("company_id", "name"),
+    sqlite_autoincrement=True,
 )
 
 teammates = sa.Table(
@@ -79,6 +83,7 @@ teammates = sa.Table(
     # Emails compare case-insensitively: the column holds the lower-cased address.
     sa.UniqueConstraint("company_id", "email"),
     sa.UniqueConstraint("company_id", "username"),
+    sqlite_autoincrement=True,
 )
 
 team_members = sa.Table(
@@ -103,6 +108,7 @@ inboxes = sa.Table(
     sa.Column("custom_fields", sa.Text, nullable=False),
     _ms("created_at"),
     sa.Index(None, "company_id", "id"),
+    sqlite_autoincrement=True,
 )
 
 inbox_access = sa.Table(
@@ -130,6 +136,7 @@ channels = sa.Table(
     _ms("created_at"),
     sa.UniqueConstraint("company_id", "address"),
     sa.Index(None, "inbox_id"),
+    sqlite_autoincrement=True,
 )
 
 tags = sa.Table(
@@ -149,6 +156,7 @@ tags = sa.Table(
     _ms("updated_at"),
     sa.Index(None, "company_id", "id"),
     sa.Index(None, "parent_id"),
+    sqlite_autoincrement=True,
 )
 
 custom_fields = sa.Table(
@@ -164,6 +172,7 @@ custom_fields = sa.Table(
     sa.Column("enum_values", sa.Text, nullable=True),
     _ms("created_at"),
     sa.UniqueConstraint("company_id", "object_type", "name"),
+    sqlite_autoincrement=True,
 )
 
 statuses = sa.Table(
@@ -179,6 +188,7 @@ statuses = sa.Table(
     _ms("created_at"),
     _ms("updated_at"),
     sa.UniqueConstraint("company_id", "name"),
+    sqlite_autoincrement=True,
 )
 
 signatures = sa.Table(
@@ -197,6 +207,7 @@ signatures = sa.Table(
     sa.Column("channel_ids", sa.Text, nullable=True),
     _ms("created_at"),
     sa.Index(None, "company_id", "id"),
+    sqlite_autoincrement=True,
 )
 
 teammate_groups = sa.Table(
@@ -209,6 +220,7 @@ teammate_groups = sa.Table(
     sa.Column("is_managed_by_scim", sa.Boolean, nullable=False),
     sa.Column("permissions", sa.Text, nullable=False),
     _ms("created_at"),
+    sqlite_autoincrement=True,
 )
 
 teammate_group_members = sa.Table(
@@ -250,6 +262,7 @@ api_tokens = sa.Table(
     sa.Column("teammate_id", Key, sa.ForeignKey("teammates.id"), nullable=True),
     _ms("created_at"),
     _ms("revoked_at", nullable=True),
+    sqlite_autoincrement=True,
 )
 
 events = sa.Table(
@@ -271,6 +284,7 @@ events = sa.Table(
     # A JSON snapshot of what changed, so consumers need not re-read rows that may be gone.
     sa.Column("data", sa.Text, nullable=False),
     sa.Index(None, "company_id", "is_public", "id"),
+    sqlite_autoincrement=True,
 )
 
 rate_limit_windows = sa.Table(

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("rate_limit_burst", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_companies")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "custom_fields",
@@ -59,6 +60,7 @@ def upgrade() -> None:
             "name",
             name=op.f("uq_custom_fields_company_id_object_type_name"),
         ),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "events",
@@ -86,6 +88,7 @@ def upgrade() -> None:
             ["company_id"], ["companies.id"], name=op.f("fk_events_company_id_companies")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index(
@@ -133,6 +136,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_statuses")),
         sa.UniqueConstraint("company_id", "name", name=op.f("uq_statuses_company_id_name")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "teammate_groups",
@@ -154,6 +158,7 @@ def upgrade() -> None:
             ["company_id"], ["companies.id"], name=op.f("fk_teammate_groups_company_id_companies")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_teammate_groups")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "teammates",
@@ -187,6 +192,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "company_id", "username", name=op.f("uq_teammates_company_id_username")
         ),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "teams",
@@ -206,6 +212,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_teams")),
         sa.UniqueConstraint("company_id", "name", name=op.f("uq_teams_company_id_name")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "api_tokens",
@@ -235,6 +242,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "inboxes",
@@ -265,6 +273,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_inboxes_team_id_teams")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inboxes")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("inboxes", schema=None) as batch_op:
         batch_op.create_index(
@@ -305,6 +314,7 @@ def upgrade() -> None:
             ["team_id"], ["teams.id"], name=op.f("fk_signatures_team_id_teams")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signatures")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("signatures", schema=None) as batch_op:
         batch_op.create_index(
@@ -344,6 +354,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["parent_id"], ["tags.id"], name=op.f("fk_tags_parent_id_tags")),
         sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_tags_team_id_teams")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tags")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("tags", schema=None) as batch_op:
         batch_op.create_index(
@@ -451,6 +462,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_channels")),
         sa.UniqueConstraint("company_id", "address", name=op.f("uq_channels_company_id_address")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("channels", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_channels_inbox_id"), ["inbox_id"], unique=False)
