@@ -16,7 +16,6 @@ from porch.store.inboxes import Inbox
 from porch.store.tags import Tag
 from porch.store.teammates import Teammate
 from porch.store.teams import Team
-from porch.timeutil import to_api
 
 
 def owner_link(req: Request, team_id: int | None, teammate_id: int | None) -> str | None:

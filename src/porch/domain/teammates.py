@@ -1,19 +1,27 @@
-"""Teammates: access by id, alias or email.
+"""Teammates: access by id, alias or email; the directory; profile updates.
 
 Teammates are the company's directory: every token of the company can read them. Their private
 resources (private inboxes, tags, signatures) are a different matter, see ``private_owner``.
+Changing a teammate's profile is company-wide administration: it needs shared or provisioning
+access, not a single team's.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
+
 from porch import ids
-from porch.domain import refs
+from porch.domain import custom_fields, refs
 from porch.domain.errors import BadRequest, Conflict, Forbidden, not_found
 from porch.domain.principal import Principal
 from porch.events import log
 from porch.store import crud
+from porch.store import inboxes as inboxes_store
 from porch.store import teammates as store
 from porch.store.db import Database, Reader
+from porch.store.inboxes import Inbox
 from porch.store.tables import team_members
 from porch.store.tables import teammates as teammates_table
 from porch.timeutil import now_ms
@@ -165,3 +173,69 @@ async def do_create_teammate(
         teammate = await store.get(tx, company_id=principal.company_id, key=key)
     assert teammate is not None
     return teammate
+
+
+async def list_teammates(conn: Reader, *, principal: Principal) -> list[store.Teammate]:
+    """The whole directory of the caller's company, oldest first."""
+    return await store.all_of(conn, company_id=principal.company_id)
+
+
+async def teammate_inboxes(
+    conn: Reader, *, principal: Principal, teammate: store.Teammate
+) -> list[Inbox]:
+    """The inboxes ``teammate`` has access to (or owns), limited to those the token sees."""
+    return await inboxes_store.of_teammate(
+        conn, company_id=principal.company_id, teammate_id=teammate.id, vis=principal.visibility()
+    )
+
+
+def require_directory_admin(principal: Principal) -> None:
+    if not (principal.shared or principal.provisioning):
+        raise Forbidden("Changing a teammate needs a token with shared access")
+
+
+async def do_update_teammate(
+    db: Database,
+    *,
+    principal: Principal,
+    teammate: store.Teammate,
+    changes: dict[str, Any],
+) -> None:
+    """Apply a PATCH of ``username``, ``first_name``, ``last_name``, ``is_available`` and
+    ``custom_fields`` (only the fields sent). A username must be unused in the company;
+    ``custom_fields`` replaces the whole map."""
+    require_directory_admin(principal)
+    values: dict[str, Any] = {}
+    for name in ("first_name", "last_name", "is_available"):
+        if changes.get(name) is not None:
+            values[name] = changes[name]
+    username = changes.get("username")
+    if username is not None:
+        check_username(str(username))
+        values["username"] = username
+    async with db.transaction() as tx:
+        if "custom_fields" in changes:
+            fields = await custom_fields.check_values(
+                tx, principal=principal, object_type="teammate", values=changes["custom_fields"]
+            )
+            values["custom_fields"] = orjson.dumps(fields).decode()
+        if username is not None and username != teammate.username:
+            taken = await store.by_username(tx, company_id=teammate.company_id, username=username)
+            if taken is not None:
+                raise Conflict(f"The username {username!r} is taken")
+        values["updated_at"] = now_ms()
+        await crud.update(
+            tx, teammates_table, company_id=teammate.company_id, key=teammate.id, **values
+        )
+        data = {k: v for k, v in values.items() if k not in ("updated_at", "custom_fields")}
+        if "custom_fields" in values:
+            data["custom_fields"] = orjson.loads(values["custom_fields"])
+        await log.append(
+            tx,
+            company_id=teammate.company_id,
+            type="teammate_updated",
+            source=log.source_of(principal),
+            target_type="teammate",
+            target_id=teammate.id,
+            data=data,
+        )

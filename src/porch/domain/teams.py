@@ -1,4 +1,8 @@
-"""Teams: access and membership."""
+"""Teams: access and membership.
+
+A token reaches a team if it has shared (or provisioning) access, or the team's own namespace
+(``team:<key>``); other teams are invisible to it (404, and left out of lists).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,11 @@ from porch.domain.errors import BadRequest, Conflict, NotFound, not_found
 from porch.domain.principal import Principal
 from porch.events import log
 from porch.store import crud
+from porch.store import inboxes as inboxes_store
+from porch.store import teammates as teammates_store
 from porch.store import teams as store
 from porch.store.db import Database, Reader
+from porch.store.inboxes import Inbox
 from porch.store.tables import team_members
 from porch.store.tables import teams as teams_table
 from porch.timeutil import now_ms
@@ -23,6 +30,25 @@ async def access_team(conn: Reader, *, principal: Principal, ref: str) -> store.
     if team is None:
         raise not_found("team", ref)
     return team
+
+
+async def list_teams(conn: Reader, *, principal: Principal) -> list[store.Team]:
+    """Every team the token reaches, oldest first."""
+    teams = await store.all_of(conn, company_id=principal.company_id)
+    return [t for t in teams if principal.sees_team(t.id)]
+
+
+async def team_contents(
+    conn: Reader, *, principal: Principal, team: store.Team
+) -> tuple[list[Inbox], list[teammates_store.Teammate]]:
+    """A team's inboxes (as the token sees them) and its members."""
+    inboxes = await inboxes_store.of_team(
+        conn, company_id=principal.company_id, team_id=team.id, vis=principal.visibility()
+    )
+    members = await teammates_store.of_teams(
+        conn, company_id=principal.company_id, team_ids=[team.id]
+    )
+    return inboxes, members
 
 
 async def oldest_team(conn: Reader, *, principal: Principal) -> store.Team:

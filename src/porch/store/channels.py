@@ -100,3 +100,30 @@ async def of_inboxes(
 ) -> list[Channel]:
     rows = await conn.fetch_all(_OF_INBOXES, company_id=company_id, inboxes=inbox_ids, **vis)
     return [Channel.from_row(r) for r in rows]
+
+
+_BY_KEY_ANY = Query(_base.where(_cid, t.c.id == sa.bindparam("key")))
+_ADDRESS_TAKEN = Query(sa.select(t.c.id).where(_cid, t.c.address == sa.bindparam("address")))
+_OF_TEAM = Query(
+    _base.where(_cid, inboxes.c.team_id == sa.bindparam("team"), _visible).order_by(t.c.id)
+)
+
+
+async def get(conn: Reader, *, company_id: int, key: int) -> Channel | None:
+    """The channel ``key`` whatever the caller sees (for re-reading a row just written)."""
+    row = await conn.fetch_one(_BY_KEY_ANY, company_id=company_id, key=key)
+    return Channel.from_row(row) if row else None
+
+
+async def address_taken(conn: Reader, *, company_id: int, address: str) -> bool:
+    """Whether any channel of the company, visible or not, already has ``address``."""
+    row = await conn.fetch_one(_ADDRESS_TAKEN, company_id=company_id, address=address.lower())
+    return row is not None
+
+
+async def of_team(
+    conn: Reader, *, company_id: int, team_id: int, vis: dict[str, object]
+) -> list[Channel]:
+    """The channels of a team's inboxes."""
+    rows = await conn.fetch_all(_OF_TEAM, company_id=company_id, team=team_id, **vis)
+    return [Channel.from_row(r) for r in rows]

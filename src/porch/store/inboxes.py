@@ -137,3 +137,12 @@ async def of_teammate(
 async def access_list(conn: Reader, *, inbox_id: int) -> list[int]:
     """Keys of the teammates with explicit access to an inbox."""
     return [r["teammate_id"] for r in await conn.fetch_all(_ACCESS_OF, inbox=inbox_id)]
+
+
+_BY_KEY_ANY = Query(sa.select(t).where(_cid, t.c.id == sa.bindparam("key")))
+
+
+async def get(conn: Reader, *, company_id: int, key: int) -> Inbox | None:
+    """The inbox ``key`` whatever the caller sees (for re-reading a row just written)."""
+    row = await conn.fetch_one(_BY_KEY_ANY, company_id=company_id, key=key)
+    return Inbox.from_row(row) if row else None
