@@ -115,6 +115,10 @@ class Porch:
                     principal.require(op.permission)
             return await op.handler(req), quota
         except PorchError as exc:
+            if isinstance(exc, RateLimited) and exc.tier is None and req.principal is not None:
+                # The minute budget is spent: say so in the headers (Front sends remaining 0).
+                assert self.limiter is not None
+                quota = self.limiter.exhausted(req.principal)
             return self._error(exc, quota), quota
         except Exception:
             log.exception("unhandled error on %s %s", req.method, req.path)

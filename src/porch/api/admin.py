@@ -13,14 +13,19 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from porch import ids
+from porch.api import events as events_api
 from porch.api.http import Request, Response, json_response, no_content
-from porch.api.models import Body, Name, Ref, Refs
+from porch.api.models import Body, Name, Ref, Refs, ShortText
+from porch.api.pagination import MAX_LIMIT
 from porch.api.routing import Routes
 from porch.api.shapes import teammate_json
-from porch.domain import companies, custom_fields, teammates, teams, tokens
+from porch.api.statuses import status_json
+from porch.domain import companies, custom_fields, statuses, teammates, teams, tokens
+from porch.domain import events as event_domain
 from porch.domain.errors import BadRequest, NotFound
 from porch.domain.ratelimit import PRESETS
 from porch.events import log
+from porch.store.custom_fields import CustomField
 from porch.timeutil import to_api
 
 routes = Routes()
@@ -202,8 +207,9 @@ async def porch_update_company(req: Request) -> Response:
         rate_limit_per_minute=per_minute,
         rate_limit_burst=burst,
     )
-    assert req.app.auth is not None
+    assert req.app.auth is not None and req.app.limiter is not None
     req.app.auth.forget_company(company.id)
+    await req.app.limiter.release_company(company.id)
     return json_response(_company_json(company))
 
 
@@ -216,7 +222,7 @@ class CreateCustomField(Body):
     object_type: Literal["contact", "conversation", "account", "inbox", "teammate", "link"]
     name: Name
     type: Literal["string", "boolean", "datetime", "number", "teammate", "inbox", "enum"]
-    description: Annotated[str, Field(max_length=1000)] = ""
+    description: ShortText = ""
     values: Annotated[list[EnumValue], Field(max_length=500)] | None = None
 
 
@@ -252,3 +258,136 @@ async def porch_create_custom_field(req: Request) -> Response:
     if field.values:
         out["values"] = field.values
     return json_response(out, 201)
+
+
+# --- Custom fields, ticket statuses and the event log (appended) --------------------------
+
+
+def _custom_field_admin_json(field: CustomField) -> dict[str, object]:
+    out: dict[str, object] = {
+        "id": ids.encode(ids.CUSTOM_FIELD, field.id),
+        "object_type": field.object_type,
+        "name": field.name,
+        "type": field.type,
+        "description": field.description,
+    }
+    if field.values:
+        out["values"] = field.values
+    return out
+
+
+class UpdateCustomField(Body):
+    name: Name | None = None
+    description: ShortText | None = None
+    # Sent only to be refused: a field's object type, type and values never change.
+    object_type: object = None
+    type: object = None
+    values: object = None
+
+
+@routes.patch(
+    "/porch/custom_fields/{field_id}",
+    "porch-update-custom-field",
+    scope=None,
+    body=UpdateCustomField,
+    front=False,
+)
+async def porch_update_custom_field(req: Request) -> Response:
+    """Rename or redescribe a custom field; stored values follow a rename."""
+    _admin(req)
+    field = await custom_fields.access_custom_field(
+        req.db, principal=req.principal, ref=req.path_params["field_id"]
+    )
+    body = await req.parse(UpdateCustomField)
+    frozen = sorted({"object_type", "type", "values"} & body.model_fields_set)
+    if frozen:
+        raise BadRequest(f"Only name and description can change, not {', '.join(frozen)}")
+    updated = await custom_fields.do_update_custom_field(
+        req.db, principal=req.principal, field=field, name=body.name, description=body.description
+    )
+    return json_response(_custom_field_admin_json(updated))
+
+
+@routes.delete(
+    "/porch/custom_fields/{field_id}",
+    "porch-delete-custom-field",
+    scope=None,
+    status=204,
+    front=False,
+)
+async def porch_delete_custom_field(req: Request) -> Response:
+    """Delete a custom field and every value stored under it."""
+    _admin(req)
+    field = await custom_fields.access_custom_field(
+        req.db, principal=req.principal, ref=req.path_params["field_id"]
+    )
+    await custom_fields.do_delete_custom_field(req.db, principal=req.principal, field=field)
+    return no_content()
+
+
+class CreateStatus(Body):
+    name: Annotated[Name, Field(max_length=100)]
+    category: Literal["open", "waiting", "resolved"]
+    description: ShortText | None = None
+
+
+class UpdateStatus(Body):
+    name: Annotated[Name, Field(max_length=100)] | None = None
+    description: ShortText | None = None
+
+
+@routes.post(
+    "/porch/statuses", "porch-create-status", scope=None, status=201, body=CreateStatus, front=False
+)
+async def porch_create_status(req: Request) -> Response:
+    """Add a custom ticket status (shown in Front's shape)."""
+    _admin(req)
+    body = await req.parse(CreateStatus)
+    status = await statuses.do_create_status(
+        req.db,
+        principal=req.principal,
+        name=body.name,
+        category=body.category,
+        description=body.description,
+    )
+    return json_response(status_json(req, status), 201)
+
+
+@routes.patch(
+    "/porch/statuses/{status_id}",
+    "porch-update-status",
+    scope=None,
+    body=UpdateStatus,
+    front=False,
+)
+async def porch_update_status(req: Request) -> Response:
+    """Rename or redescribe a ticket status (its category never changes)."""
+    _admin(req)
+    status = await statuses.access_status(
+        req.db, principal=req.principal, ref=req.path_params["status_id"], ticketing_required=False
+    )
+    body = await req.parse(UpdateStatus)
+    changes = body.sent()
+    if "name" in changes and changes["name"] is None:
+        raise BadRequest("A ticket status needs a name")
+    updated = await statuses.do_update_status(
+        req.db, principal=req.principal, status=status, changes=changes
+    )
+    return json_response(status_json(req, updated))
+
+
+@routes.get("/porch/events", "porch-list-events", scope=None, front=False)
+async def porch_list_events(req: Request) -> Response:
+    """The whole event log, Porch's own kinds included, with the filters of ``GET /events``."""
+    _admin(req)
+    return await events_api.list_page(req, public_only=False, maximum=MAX_LIMIT)
+
+
+@routes.get("/porch/events/{event_id}", "porch-get-event", scope=None, front=False)
+async def porch_get_event(req: Request) -> Response:
+    """One event of the whole log."""
+    _admin(req)
+    ev = await event_domain.access_event(
+        req.db, principal=req.principal, ref=req.path_params["event_id"], public_only=False
+    )
+    return json_response(events_api.event_json(req, ev, porch=True))

@@ -73,6 +73,8 @@ class _Lease:
     granted: int = 0
     spent: int = 0
     used_everywhere: int = 0
+    # The budget the slice was leased under; a company's budget can change within a window.
+    limit: int = 0
 
 
 class RateLimiter:
@@ -98,6 +100,22 @@ class RateLimiter:
         remaining = max(0, limit - lease.used_everywhere + (lease.granted - lease.spent))
         return Quota(limit, remaining, reset)
 
+    def exhausted(self, principal: Principal) -> Quota:
+        """What the headers report when ``principal``'s minute budget is spent."""
+        window = int(time.time() // 60) * 60
+        return Quota(principal.rate_limit_per_minute, 0, float(window + 60))
+
+    async def release_company(self, company_id: int) -> None:
+        """Hand back what this process leased but did not spend for a company whose budget
+        just changed, so that every process counts the new budget from the requests served."""
+        for key, lease in list(self._leases.items()):
+            if key[0] != company_id:
+                continue
+            async with self._locks.setdefault(key, asyncio.Lock()):
+                await self._give_back(key, lease)
+                if self._leases.get(key) is lease:
+                    del self._leases[key]
+
     async def hit_burst(self, principal: Principal, tier: str, resource: str) -> None:
         """Count one request against a per-resource burst tier, if the company has them."""
         if not principal.rate_limit_burst:
@@ -116,13 +134,16 @@ class RateLimiter:
     ) -> _Lease | None:
         lease = self._leases.get(key)
         if lease is None or lease.window != window:
-            lease = _Lease(window)
+            lease = _Lease(window, limit=limit)
             self._leases[key] = lease
-        if lease.spent < lease.granted:
+        if lease.spent < lease.granted and lease.limit == limit:
             lease.spent += 1
             return lease
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
+            if lease.limit != limit:
+                await self._give_back(key, lease)
+                lease.limit = limit
             if lease.spent < lease.granted:
                 lease.spent += 1
                 return lease
@@ -135,6 +156,23 @@ class RateLimiter:
                 lease.spent += 1
                 return lease
             return None
+
+    async def _give_back(self, key: tuple[int, str], lease: _Lease) -> None:
+        """Return the unspent part of ``lease`` to the shared count.
+
+        Called when the company's budget changed within the window: a slice leased under the
+        old budget (up to 500 requests for a large one) must not be spent under a smaller new
+        one, and the new budget should count only the requests actually served.
+        """
+        unspent = lease.granted - lease.spent
+        if unspent <= 0:
+            return
+        company_id, bucket = key
+        params = {"company_id": company_id, "bucket": bucket, "window_start": lease.window}
+        async with self._db.transaction() as tx:
+            await tx.execute(_ADD, n=-unspent, **params)
+        lease.granted = lease.spent
+        lease.used_everywhere = max(0, lease.used_everywhere - unspent)
 
     async def _lease(
         self, key: tuple[int, str], window: int, limit: int, span: int
