@@ -52,14 +52,8 @@ async def team_owner(conn: Reader, *, principal: Principal, team_ref: str | None
     """A team named by ``team_ref``, or the oldest team the token reaches (``POST /inboxes``)."""
     if team_ref is not None:
         team = await access_team(conn, principal=principal, ref=team_ref)
-    elif principal.shared or principal.provisioning or not principal.team_ids:
-        team = await oldest_team(conn, principal=principal)
     else:
-        # Front: "the oldest active workspace that the token has access to"; keys grow with
-        # age, so a team token's oldest team is its smallest key.
-        team = await access_team(
-            conn, principal=principal, ref=ids.encode(ids.TEAM, min(principal.team_ids))
-        )
+        team = await oldest_team(conn, principal=principal)
     return Owner(team_id=team.id)
 
 

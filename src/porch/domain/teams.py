@@ -52,9 +52,17 @@ async def team_contents(
 
 
 async def oldest_team(conn: Reader, *, principal: Principal) -> store.Team:
-    """The company's oldest team, where Front's legacy endpoints create things."""
-    team = await store.oldest(conn, company_id=principal.company_id)
-    if team is None or not principal.sees_team(team.id):
+    """The oldest team the token reaches, where Front's legacy endpoints create things
+    ("the oldest active workspace that the token has access to")."""
+    if principal.shared or principal.provisioning:
+        team = await store.oldest(conn, company_id=principal.company_id)
+    else:
+        # Keys grow with age: a team token's oldest team is its smallest key.
+        teams = await store.many(
+            conn, company_id=principal.company_id, keys=sorted(principal.team_ids)
+        )
+        team = teams[0] if teams else None
+    if team is None:
         raise NotFound("This token reaches no team to create this in")
     return team
 

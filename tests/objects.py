@@ -1,0 +1,38 @@
+"""One object of every kind in a company, for tests that walk every route."""
+
+from __future__ import annotations
+
+from tests.conftest import Company
+
+
+def one_of_everything(company: Company) -> dict[str, str]:
+    """Create (through the API) one object of each kind and return path parameter values."""
+    api = company.api
+    team = company.team_id
+    found: dict[str, str] = {"team_id": team, "teammate_id": company.admin_id}
+    found["tag_id"] = api.ok("POST", "/company/tags", 201, json={"name": "walk"})["id"]
+    inbox = api.ok("POST", f"/teams/{team}/inboxes", 201, json={"name": "Walk inbox"})
+    found["inbox_id"] = inbox["id"]
+    api.ok(
+        "POST",
+        f"/inboxes/{inbox['id']}/channels",
+        204,
+        json={"type": "smtp", "send_as": f"walk-{company.key}@example.com"},
+    )
+    found["channel_id"] = api.ok("GET", f"/inboxes/{inbox['id']}/channels")["_results"][0]["id"]
+    found["signature_id"] = api.ok(
+        "POST", f"/teams/{team}/signatures", 201, json={"name": "Walk", "body": "--"}
+    )["id"]
+    found["teammate_group_id"] = api.ok("POST", "/teammate_groups", 201, json={"name": "Walkers"})[
+        "id"
+    ]
+    found["status_id"] = api.ok("GET", "/company/statuses")["_results"][0]["id"]
+    found["event_id"] = api.ok("GET", "/porch/events")["_results"][0]["id"]
+    found["token_id"] = api.ok("GET", "/porch/tokens")["_results"][0]["id"]
+    found["field_id"] = api.ok(
+        "POST",
+        "/porch/custom_fields",
+        201,
+        json={"object_type": "teammate", "name": "Walk field", "type": "string"},
+    )["id"]
+    return found
