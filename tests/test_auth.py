@@ -7,10 +7,6 @@ from typing import Any
 import httpx
 import pytest
 
-from porch import ids
-from porch.store import crud
-from porch.store.db import Database
-from porch.store.tables import teammates
 from tests.conftest import Api, Company
 
 RATE_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
@@ -124,16 +120,8 @@ def test_private_token_needs_the_teammates_consent(dunder_mifflin: Company) -> N
     private = dunder_mifflin.client(dunder_mifflin.token(namespaces=["private"]))
     private.ok("GET", f"/tags/{beets['id']}")
 
-    # Dwight turns "Allow API access to my private resources" off (no API for that yet).
-    async def withdraw(db: Database) -> None:
-        async with db.transaction() as tx:
-            key = ids.decode(ids.TEAMMATE, dwight["id"])
-            assert key is not None
-            await crud.update(
-                tx, teammates, company_id=dunder_mifflin.key, key=key, api_private_access=False
-            )
-
-    dunder_mifflin.server.run(withdraw)
+    # Dwight turns "Allow API access to my private resources" off.
+    api.ok("PATCH", f"/porch/teammates/{dwight['id']}", 200, json={"api_private_access": False})
     assert_envelope(private.get(f"/tags/{beets['id']}"), 404)
     assert [t["id"] for t in private.all_pages("/tags")] == [boss["id"]]
     assert_envelope(private.get(f"/teammates/{dwight['id']}/tags"), 403)

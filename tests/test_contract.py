@@ -58,8 +58,17 @@ def test_openapi_lists_operation_ids_once(api: Api) -> None:
 
 
 FOUNDATION_TAGS = (
-    "Token Identity", "Teams", "Teammates", "Teammate groups", "Inboxes", "Channels", "Tags",
-    "Custom Fields", "Statuses", "Events", "Signatures",
+    "Token Identity",
+    "Teams",
+    "Teammates",
+    "Teammate groups",
+    "Inboxes",
+    "Channels",
+    "Tags",
+    "Custom Fields",
+    "Statuses",
+    "Events",
+    "Signatures",
 )
 
 

@@ -82,18 +82,29 @@ def test_schemathesis_finds_no_server_error_or_spec_violation(
 
         @given(case=strategy)
         @hypothesis.settings(
-            max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
             suppress_health_check=list(HealthCheck),
         )
         def run(case: Any) -> None:
-            resp = case.call(base_url=dunder_mifflin.server.url, session=session,
-                             headers={"Authorization": token})
+            resp = case.call(
+                base_url=dunder_mifflin.server.url,
+                session=session,
+                headers={"Authorization": token},
+            )
             case.validate_response(resp, checks=[not_a_server_error])
             ctype = resp.headers.get("content-type")
             if isinstance(ctype, list):
                 ctype = ctype[0] if ctype else None
-            checker.check(case.method.upper(), resp.request.path_url.split("?")[0],
-                          resp.status_code, resp.content, ctype)
+            checker.check(
+                case.method.upper(),
+                resp.request.path_url.split("?")[0],
+                resp.status_code,
+                resp.content,
+                ctype,
+            )
 
         try:
             run()

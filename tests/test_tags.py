@@ -102,3 +102,17 @@ def test_bad_tag_input_changes_nothing(api: Api) -> None:
     )
     assert resp.status_code == 400
     assert api.all_pages("/tags") == before
+
+
+def test_concurrent_creates_of_one_name_make_one_tag(api: Api) -> None:
+    """Two writers racing past the uniqueness check: one tag, the other a 409, never a 500."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(_: int) -> int:
+        return api.post("/company/tags", json={"name": "Race"}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(create, range(16)))
+    assert codes.count(201) == 1
+    assert set(codes) == {201, 409}
+    assert [t["name"] for t in api.all_pages("/company/tags")].count("Race") == 1

@@ -12,7 +12,7 @@ from porch.api.http import Request, Response
 from porch.api.routing import Router
 from porch.config import Settings
 from porch.domain.auth import Authenticator
-from porch.domain.errors import MethodNotAllowed, PorchError, RateLimited
+from porch.domain.errors import Conflict, MethodNotAllowed, PorchError, RateLimited
 from porch.domain.ratelimit import DEFAULT_PER_MINUTE, Quota, RateLimiter
 from porch.store import db as dbmod
 
@@ -120,6 +120,10 @@ class Porch:
                 assert self.limiter is not None
                 quota = self.limiter.exhausted(req.principal)
             return self._error(exc, quota), quota
+        except dbmod.IntegrityError:
+            # A concurrent writer won a uniqueness race the action had checked for.
+            clash = Conflict("This conflicts with an object created at the same moment; retry")
+            return self._error(clash, quota), quota
         except Exception:
             log.exception("unhandled error on %s %s", req.method, req.path)
             err = PorchError("Something went wrong; the error was logged")

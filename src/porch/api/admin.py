@@ -391,3 +391,34 @@ async def porch_get_event(req: Request) -> Response:
         req.db, principal=req.principal, ref=req.path_params["event_id"], public_only=False
     )
     return json_response(events_api.event_json(req, ev, porch=True))
+
+
+class UpdateTeammateFlags(Body):
+    api_private_access: bool | None = None
+    is_admin: bool | None = None
+    is_blocked: bool | None = None
+
+
+@routes.patch(
+    "/porch/teammates/{teammate_id}",
+    "porch-update-teammate",
+    scope=None,
+    body=UpdateTeammateFlags,
+    front=False,
+)
+async def porch_update_teammate(req: Request) -> Response:
+    """Set a teammate's private-resource API consent, admin rights or blocked state."""
+    _admin(req)
+    teammate = await teammates.access_teammate(
+        req.db, principal=req.principal, ref=req.path_params["teammate_id"]
+    )
+    body = await req.parse(UpdateTeammateFlags)
+    updated = await teammates.do_set_teammate_flags(
+        req.db,
+        principal=req.principal,
+        teammate=teammate,
+        api_private_access=body.api_private_access,
+        is_admin=body.is_admin,
+        is_blocked=body.is_blocked,
+    )
+    return json_response(teammate_json(req, updated))

@@ -239,3 +239,44 @@ async def do_update_teammate(
             target_id=teammate.id,
             data=data,
         )
+
+
+async def do_set_teammate_flags(
+    db: Database,
+    *,
+    principal: Principal,
+    teammate: store.Teammate,
+    api_private_access: bool | None = None,
+    is_admin: bool | None = None,
+    is_blocked: bool | None = None,
+) -> store.Teammate:
+    """Change what Front's API cannot: a teammate's consent to API access to their private
+    resources (their own preference), admin rights and blocking (provisioning)."""
+    principal.require_provisioning()
+    values: dict[str, Any] = {
+        k: v
+        for k, v in (
+            ("api_private_access", api_private_access),
+            ("is_admin", is_admin),
+            ("is_blocked", is_blocked),
+        )
+        if v is not None
+    }
+    async with db.transaction() as tx:
+        if values:
+            values["updated_at"] = now_ms()
+            await crud.update(
+                tx, teammates_table, company_id=teammate.company_id, key=teammate.id, **values
+            )
+            await log.append(
+                tx,
+                company_id=teammate.company_id,
+                type="teammate_updated",
+                source=log.source_of(principal),
+                target_type="teammate",
+                target_id=teammate.id,
+                data={k: v for k, v in values.items() if k != "updated_at"},
+            )
+        updated = await store.get(tx, company_id=teammate.company_id, key=teammate.id)
+    assert updated is not None
+    return updated

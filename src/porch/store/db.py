@@ -28,6 +28,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 Row = Mapping[str, Any]
 
+
+class IntegrityError(Exception):
+    """A write broke a constraint (most often a unique one another writer won a race for).
+
+    Actions check uniqueness before writing and raise Conflict; this is what is left when two
+    writers pass that check at once. The API layer answers 409, like the check would have.
+    """
+
+
 _DIALECTS: dict[str, sa.Dialect] = {
     "sqlite": sqlite_dialect.dialect(paramstyle="qmark"),
     "postgresql": asyncpg_dialect.dialect(),  # type: ignore[no-untyped-call]
@@ -138,7 +147,10 @@ class _SqliteConn:
 
     async def fetch_one(self, q: Query, **params: Any) -> Row | None:
         sql, args = _args(q, "sqlite", params)
-        row: Row | None = self._conn.execute(sql, args).fetchone()
+        try:
+            row: Row | None = self._conn.execute(sql, args).fetchone()
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
         return row
 
     async def fetch_all(self, q: Query, **params: Any) -> list[Row]:
@@ -147,7 +159,10 @@ class _SqliteConn:
 
     async def execute(self, q: Query, **params: Any) -> int:
         sql, args = _args(q, "sqlite", params)
-        return self._conn.execute(sql, args).rowcount
+        try:
+            return self._conn.execute(sql, args).rowcount
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
 
 
 def _sqlite_connect(path: str, synchronous: str) -> sqlite3.Connection:
@@ -192,6 +207,13 @@ class SqliteDatabase(_SqliteConn):
 # --- PostgreSQL ---------------------------------------------------------------------------
 
 
+def _pg_integrity() -> type[Exception]:
+    import asyncpg
+
+    cls: type[Exception] = asyncpg.IntegrityConstraintViolationError
+    return cls
+
+
 class _PgConn:
     dialect = "postgresql"
 
@@ -200,7 +222,10 @@ class _PgConn:
 
     async def fetch_one(self, q: Query, **params: Any) -> Row | None:
         sql, args = _args(q, "postgresql", params)
-        row: Row | None = await self._conn.fetchrow(sql, *args)
+        try:
+            row: Row | None = await self._conn.fetchrow(sql, *args)
+        except _pg_integrity() as exc:
+            raise IntegrityError(str(exc)) from exc
         return row
 
     async def fetch_all(self, q: Query, **params: Any) -> list[Row]:
@@ -210,7 +235,10 @@ class _PgConn:
 
     async def execute(self, q: Query, **params: Any) -> int:
         sql, args = _args(q, "postgresql", params)
-        status: str = await self._conn.execute(sql, *args)
+        try:
+            status: str = await self._conn.execute(sql, *args)
+        except _pg_integrity() as exc:
+            raise IntegrityError(str(exc)) from exc
         # asyncpg returns the command tag, e.g. "UPDATE 3" or "INSERT 0 1".
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0

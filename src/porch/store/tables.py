@@ -158,6 +158,17 @@ tags = sa.Table(
     sa.Index(None, "parent_id"),
     sqlite_autoincrement=True,
 )
+# Sibling tag names are unique per owner. NULL owners and parents compare equal here (as 0), so
+# two concurrent creates of the same company tag cannot both commit.
+sa.Index(
+    "uq_tags_sibling_name",
+    tags.c.company_id,
+    sa.func.coalesce(tags.c.team_id, 0),
+    sa.func.coalesce(tags.c.owner_teammate_id, 0),
+    sa.func.coalesce(tags.c.parent_id, 0),
+    tags.c.name,
+    unique=True,
+)
 
 custom_fields = sa.Table(
     "custom_fields",
@@ -220,6 +231,7 @@ teammate_groups = sa.Table(
     sa.Column("is_managed_by_scim", sa.Boolean, nullable=False),
     sa.Column("permissions", sa.Text, nullable=False),
     _ms("created_at"),
+    sa.UniqueConstraint("company_id", "name"),
     sqlite_autoincrement=True,
 )
 

@@ -158,6 +158,7 @@ def upgrade() -> None:
             ["company_id"], ["companies.id"], name=op.f("fk_teammate_groups_company_id_companies")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_teammate_groups")),
+        sa.UniqueConstraint("company_id", "name", name=op.f("uq_teammate_groups_company_id_name")),
         sqlite_autoincrement=True,
     )
     op.create_table(
