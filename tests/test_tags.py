@@ -116,3 +116,10 @@ def test_concurrent_creates_of_one_name_make_one_tag(api: Api) -> None:
     assert codes.count(201) == 1
     assert set(codes) == {201, 409}
     assert [t["name"] for t in api.all_pages("/company/tags")].count("Race") == 1
+
+
+def test_a_new_tag_has_no_conversations_yet(api: Api) -> None:
+    tag = api.ok("POST", "/company/tags", 201, json={"name": "Quiet"})
+    body = api.ok("GET", f"/tags/{tag['id']}/conversations", params={"limit": 10})
+    assert body["_results"] == [] and body["_pagination"]["next"] is None
+    assert api.get("/tags/tag_zzzz/conversations").status_code == 404
