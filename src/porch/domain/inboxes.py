@@ -18,11 +18,10 @@ from porch.domain.errors import BadRequest, not_found
 from porch.domain.principal import Principal
 from porch.domain.teams import access_team, oldest_team
 from porch.events import log
-from porch.store import crud
+from porch.store import crud, joins
 from porch.store import inboxes as store
 from porch.store import teammates as teammates_store
 from porch.store.db import Database, Reader
-from porch.store.tables import inbox_access
 from porch.store.tables import inboxes as inboxes_table
 from porch.timeutil import now_ms
 
@@ -142,11 +141,9 @@ async def do_create_inbox(
         if member_keys:
             await crud.link(
                 tx,
-                inbox_access,
+                joins.INBOX_ACCESS,
                 company_id=principal.company_id,
-                left="inbox_id",
                 left_id=key,
-                right="teammate_id",
                 right_ids=member_keys,
             )
         await log.append(
@@ -188,11 +185,9 @@ async def do_add_access(
     async with db.transaction() as tx:
         await crud.link(
             tx,
-            inbox_access,
+            joins.INBOX_ACCESS,
             company_id=principal.company_id,
-            left="inbox_id",
             left_id=inbox.id,
-            right="teammate_id",
             right_ids=keys,
         )
         await log.append(
@@ -216,11 +211,9 @@ async def do_remove_access(
     async with db.transaction() as tx:
         await crud.unlink(
             tx,
-            inbox_access,
+            joins.INBOX_ACCESS,
             company_id=principal.company_id,
-            left="inbox_id",
             left_id=inbox.id,
-            right="teammate_id",
             right_ids=keys,
         )
         await log.append(

@@ -18,7 +18,7 @@ from porch.domain.errors import BadRequest, Conflict, Forbidden, not_found
 from porch.domain.inboxes import access_inbox
 from porch.domain.principal import Principal
 from porch.events import log
-from porch.store import crud
+from porch.store import crud, joins
 from porch.store import teammate_groups as store
 from porch.store.db import Connection, Database, Reader
 from porch.store.inboxes import Inbox
@@ -233,13 +233,7 @@ async def do_add_teammates(
     keys = [t.id for t in teammates]
     async with db.transaction() as tx:
         await crud.link(
-            tx,
-            teammate_group_members,
-            company_id=group.company_id,
-            left="group_id",
-            left_id=group.id,
-            right="teammate_id",
-            right_ids=keys,
+            tx, joins.GROUP_MEMBERS, company_id=group.company_id, left_id=group.id, right_ids=keys
         )
         await _event(
             tx, principal, "teammate_group_teammates_added", group.id, {"teammate_ids": keys}
@@ -255,13 +249,7 @@ async def do_remove_teammates(
     keys = [t.id for t in teammates]
     async with db.transaction() as tx:
         await crud.unlink(
-            tx,
-            teammate_group_members,
-            company_id=group.company_id,
-            left="group_id",
-            left_id=group.id,
-            right="teammate_id",
-            right_ids=keys,
+            tx, joins.GROUP_MEMBERS, company_id=group.company_id, left_id=group.id, right_ids=keys
         )
         await _event(
             tx, principal, "teammate_group_teammates_removed", group.id, {"teammate_ids": keys}
@@ -277,13 +265,7 @@ async def do_add_teams(
     keys = [t.id for t in teams]
     async with db.transaction() as tx:
         await crud.link(
-            tx,
-            teammate_group_teams,
-            company_id=group.company_id,
-            left="group_id",
-            left_id=group.id,
-            right="team_id",
-            right_ids=keys,
+            tx, joins.GROUP_TEAMS, company_id=group.company_id, left_id=group.id, right_ids=keys
         )
         await _event(tx, principal, "teammate_group_teams_added", group.id, {"team_ids": keys})
 
@@ -304,21 +286,13 @@ async def do_remove_teams(
         if unlinked:
             await crud.unlink(
                 tx,
-                teammate_group_inboxes,
+                joins.GROUP_INBOXES,
                 company_id=group.company_id,
-                left="group_id",
                 left_id=group.id,
-                right="inbox_id",
                 right_ids=unlinked,
             )
         await crud.unlink(
-            tx,
-            teammate_group_teams,
-            company_id=group.company_id,
-            left="group_id",
-            left_id=group.id,
-            right="team_id",
-            right_ids=keys,
+            tx, joins.GROUP_TEAMS, company_id=group.company_id, left_id=group.id, right_ids=keys
         )
         await _event(
             tx,
@@ -355,13 +329,7 @@ async def do_add_inboxes(
         await _check_team_inboxes(tx, group, inboxes)
         keys = [i.id for i in inboxes if not i.is_public]
         await crud.link(
-            tx,
-            teammate_group_inboxes,
-            company_id=group.company_id,
-            left="group_id",
-            left_id=group.id,
-            right="inbox_id",
-            right_ids=keys,
+            tx, joins.GROUP_INBOXES, company_id=group.company_id, left_id=group.id, right_ids=keys
         )
         await _event(tx, principal, "teammate_group_inboxes_added", group.id, {"inbox_ids": keys})
 
@@ -384,12 +352,6 @@ async def do_remove_inboxes(
     async with db.transaction() as tx:
         keys = [i.id for i in inboxes]
         await crud.unlink(
-            tx,
-            teammate_group_inboxes,
-            company_id=group.company_id,
-            left="group_id",
-            left_id=group.id,
-            right="inbox_id",
-            right_ids=keys,
+            tx, joins.GROUP_INBOXES, company_id=group.company_id, left_id=group.id, right_ids=keys
         )
         await _event(tx, principal, "teammate_group_inboxes_removed", group.id, {"inbox_ids": keys})

@@ -17,12 +17,11 @@ from porch.domain import custom_fields, refs
 from porch.domain.errors import BadRequest, Conflict, Forbidden, not_found
 from porch.domain.principal import Principal
 from porch.events import log
-from porch.store import crud
+from porch.store import crud, joins
 from porch.store import inboxes as inboxes_store
 from porch.store import teammates as store
 from porch.store.db import Database, Reader
 from porch.store.inboxes import Inbox
-from porch.store.tables import team_members
 from porch.store.tables import teammates as teammates_table
 from porch.timeutil import now_ms
 
@@ -154,11 +153,9 @@ async def do_create_teammate(
         for team_id in team_ids or []:
             await crud.link(
                 tx,
-                team_members,
+                joins.TEAM_MEMBERS,
                 company_id=principal.company_id,
-                left="team_id",
                 left_id=team_id,
-                right="teammate_id",
                 right_ids=[key],
             )
         await log.append(

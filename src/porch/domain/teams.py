@@ -10,13 +10,12 @@ from porch import ids
 from porch.domain.errors import BadRequest, Conflict, NotFound, not_found
 from porch.domain.principal import Principal
 from porch.events import log
-from porch.store import crud
+from porch.store import crud, joins
 from porch.store import inboxes as inboxes_store
 from porch.store import teammates as teammates_store
 from porch.store import teams as store
 from porch.store.db import Database, Reader
 from porch.store.inboxes import Inbox
-from porch.store.tables import team_members
 from porch.store.tables import teams as teams_table
 from porch.timeutil import now_ms
 
@@ -100,11 +99,9 @@ async def do_add_teammates(
     async with db.transaction() as tx:
         await crud.link(
             tx,
-            team_members,
+            joins.TEAM_MEMBERS,
             company_id=principal.company_id,
-            left="team_id",
             left_id=team.id,
-            right="teammate_id",
             right_ids=teammate_ids,
         )
         await log.append(
@@ -125,11 +122,9 @@ async def do_remove_teammates(
     async with db.transaction() as tx:
         await crud.unlink(
             tx,
-            team_members,
+            joins.TEAM_MEMBERS,
             company_id=principal.company_id,
-            left="team_id",
             left_id=team.id,
-            right="teammate_id",
             right_ids=teammate_ids,
         )
         await log.append(

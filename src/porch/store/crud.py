@@ -7,6 +7,7 @@ Every helper takes ``company_id`` so that no write can cross a company boundary.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -92,17 +93,20 @@ async def delete_where(tx: Connection, table: sa.Table, *, company_id: int, **ma
     return await tx.execute(q, company_id=company_id, **match)
 
 
+@dataclass(frozen=True, slots=True)
+class Join:
+    """A join table between two kinds of rows: ``left`` and ``right`` name its key columns."""
+
+    table: sa.Table
+    left: str
+    right: str
+
+
 async def link(
-    tx: Connection,
-    table: sa.Table,
-    *,
-    company_id: int,
-    left: str,
-    left_id: int,
-    right: str,
-    right_ids: list[int],
+    tx: Connection, join: Join, *, company_id: int, left_id: int, right_ids: list[int]
 ) -> None:
     """Add join rows (``left_id``, each of ``right_ids``) that are not there yet."""
+    table, left, right = join.table, join.left, join.right
     exists = _query(
         "link_existing",
         table,
@@ -112,31 +116,25 @@ async def link(
         ),
     )
     have = {r[right] for r in await tx.fetch_all(exists, l=left_id, rs=right_ids)}
+    insert = _query(
+        "link_insert",
+        table,
+        (left, right),
+        lambda: sa.insert(table).values(
+            company_id=sa.bindparam("company_id"),
+            **{left: sa.bindparam("l"), right: sa.bindparam("r")},
+        ),
+    )
     for rid in dict.fromkeys(right_ids):
         if rid not in have:
-            q = _query(
-                "link_insert",
-                table,
-                (left, right),
-                lambda: sa.insert(table).values(
-                    company_id=sa.bindparam("company_id"),
-                    **{left: sa.bindparam("l"), right: sa.bindparam("r")},
-                ),
-            )
-            await tx.execute(q, company_id=company_id, l=left_id, r=rid)
+            await tx.execute(insert, company_id=company_id, l=left_id, r=rid)
 
 
 async def unlink(
-    tx: Connection,
-    table: sa.Table,
-    *,
-    company_id: int,
-    left: str,
-    left_id: int,
-    right: str,
-    right_ids: list[int],
+    tx: Connection, join: Join, *, company_id: int, left_id: int, right_ids: list[int]
 ) -> int:
     """Remove join rows (``left_id``, each of ``right_ids``)."""
+    table, left, right = join.table, join.left, join.right
     q = _query(
         "unlink",
         table,
