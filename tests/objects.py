@@ -35,4 +35,10 @@ def one_of_everything(company: Company) -> dict[str, str]:
         201,
         json={"object_type": "teammate", "name": "Walk field", "type": "string"},
     )["id"]
+    found["conversation_id"] = api.ok(
+        "POST",
+        "/conversations",
+        201,
+        json={"type": "task", "subject": "Walk", "inbox_id": inbox["id"]},
+    )["id"]
     return found

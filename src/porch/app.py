@@ -12,7 +12,7 @@ from porch.api.http import Request, Response
 from porch.api.routing import Router
 from porch.config import Settings
 from porch.domain.auth import Authenticator
-from porch.domain.errors import Conflict, MethodNotAllowed, PorchError, RateLimited
+from porch.domain.errors import Conflict, MethodNotAllowed, Moved, PorchError, RateLimited
 from porch.domain.ratelimit import DEFAULT_PER_MINUTE, Quota, RateLimiter
 from porch.store import db as dbmod
 
@@ -114,6 +114,8 @@ class Porch:
                 if op.permission is not None:
                     principal.require(op.permission)
             return await op.handler(req), quota
+        except Moved as exc:
+            return self._moved(req, exc), quota
         except PorchError as exc:
             if isinstance(exc, RateLimited) and exc.tier is None and req.principal is not None:
                 # The minute budget is spent: say so in the headers (Front sends remaining 0).
@@ -138,6 +140,17 @@ class Porch:
             if exc.tier:
                 resp.headers.append(("x-front-tier", exc.tier))
         return resp
+
+    @staticmethod
+    def _moved(req: Request, exc: Moved) -> Response:
+        """301 to the same route of the surviving object (Front does this for merged
+        conversations), the query string kept; the body is empty, as the spec has none."""
+        segments = [exc.new_ref if seg == exc.old_ref else seg for seg in req.path.split("/")]
+        location = req.url("/".join(segments))
+        query = req.scope.get("query_string", b"").decode("latin-1")
+        if query:
+            location += "?" + query
+        return Response(301, b"", None, headers=[("location", location)])
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         req = Request(self, scope, receive)

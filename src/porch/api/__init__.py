@@ -24,6 +24,7 @@ MODULES = (
     "statuses",
     "events",
     "signatures",
+    "conversations",
     "admin",
 )
 

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from pydantic import Field
 
+from porch.api.conversations import conversation_page
 from porch.api.http import Request, Response, json_response, no_content
 from porch.api.models import Body, CustomFields, Name, Ref, Refs
-from porch.api.pagination import collection, read_page
+from porch.api.pagination import collection
 from porch.api.routing import Routes
 from porch.api.shapes import channel_json, inbox_json, teammate_json
 from porch.domain import channels as channels_domain
@@ -91,10 +92,11 @@ async def list_inbox_channels(req: Request) -> Response:
     "/inboxes/{inbox_id}/conversations", "list-inbox-conversations", scope="conversations:read"
 )
 async def list_inbox_conversations(req: Request) -> Response:
-    """List the conversations of an inbox (conversations arrive with their own issue)."""
-    await domain.access_inbox(req.db, principal=req.principal, ref=req.path_params["inbox_id"])
-    read_page(req, sort_fields=("date",))
-    return collection(req, [])
+    """List the conversations of an inbox."""
+    inbox = await domain.access_inbox(
+        req.db, principal=req.principal, ref=req.path_params["inbox_id"]
+    )
+    return await conversation_page(req, "inbox", inbox.id)
 
 
 @routes.get("/inboxes/{inbox_id}/teammates", "list-inbox-access", scope="teammates:read")

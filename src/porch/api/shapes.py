@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from porch import ids
 from porch.api.http import Request
+from porch.domain.conversations import ConversationView
 from porch.store.channels import Channel
 from porch.store.inboxes import Inbox
+from porch.store.links import Link
 from porch.store.tags import Tag
 from porch.store.teammates import Teammate
 from porch.store.teams import Team
@@ -142,3 +146,71 @@ def team_json(
         "inboxes": [inbox_json(req, i) for i in inboxes],
         "members": [teammate_json(req, m) for m in members],
     }
+
+
+def link_json(req: Request, link: Link) -> dict[str, Any]:
+    lid = ids.encode(ids.LINK, link.id)
+    return {
+        "_links": {"self": f"{req.base_url}/links/{lid}"},
+        "id": lid,
+        "name": link.name,
+        "type": link.type,
+        "external_url": link.external_url,
+        "custom_fields": orjson.loads(link.custom_fields),
+    }
+
+
+def conversation_json(req: Request, view: ConversationView) -> dict[str, Any]:
+    c = view.conversation
+    base = req.base_url
+    cid = ids.encode(ids.CONVERSATION, c.id)
+    self_link = f"{base}/conversations/{cid}"
+    body: dict[str, Any] = {
+        "_links": {
+            "self": self_link,
+            "related": {
+                "events": self_link + "/events",
+                "followers": self_link + "/followers",
+                "messages": self_link + "/messages",
+                "comments": self_link + "/comments",
+                "inboxes": self_link + "/inboxes",
+            },
+        },
+        "id": cid,
+        "type": c.type,
+        "subject": c.subject,
+        "status": c.front_status,
+        "ticket_ids": [f"TICKET-{c.ticket_number}"] if c.ticket_number else [],
+        "assignee": teammate_json(req, view.assignee) if view.assignee else None,
+        # The main recipient comes from messages, which arrive with the messages API.
+        "recipient": None,
+        "tags": [tag_json(req, t) for t in view.tags],
+        "links": [link_json(req, link) for link in view.links],
+        "custom_fields": c.fields,
+        "created_at": c.created_at / 1000,
+        "updated_at": c.updated_at / 1000,
+        "is_private": bool(c.is_private),
+        "scheduled_reminders": [
+            {
+                "_links": {
+                    "related": {
+                        "owner": f"{base}/teammates/{ids.encode(ids.TEAMMATE, r['teammate_id'])}"
+                    }
+                },
+                "created_at": r["created_at"] / 1000,
+                "scheduled_at": r["scheduled_at"] / 1000,
+                "updated_at": r["updated_at"] / 1000,
+            }
+            for r in view.reminders
+        ],
+        "metadata": {},
+    }
+    if view.status is not None:
+        body["status_id"] = ids.encode(ids.STATUS, view.status.id)
+        body["status_category"] = view.status.category
+    if c.waiting_since is not None:
+        body["waiting_since"] = c.waiting_since / 1000
+    if c.type == "task":
+        body["description"] = c.description
+        body["due_at"] = c.due_at / 1000 if c.due_at is not None else None
+    return body

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from porch.api.conversations import conversation_page
 from porch.api.http import Request, Response, json_response, no_content
 from porch.api.models import Body, Name, Ref, ShortText
 from porch.api.pagination import collection, read_page
@@ -179,7 +180,6 @@ async def create_child_tag(req: Request) -> Response:
 
 @routes.get("/tags/{tag_id}/conversations", "list-tagged-conversations", scope="conversations:read")
 async def list_tagged_conversations(req: Request) -> Response:
-    """List the conversations carrying a tag (conversations arrive with their own issue)."""
-    await domain.access_tag(req.db, principal=req.principal, ref=req.path_params["tag_id"])
-    read_page(req, sort_fields=("date",))
-    return collection(req, [])
+    """List the conversations carrying a tag."""
+    tag = await domain.access_tag(req.db, principal=req.principal, ref=req.path_params["tag_id"])
+    return await conversation_page(req, "tag", tag.id)

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from pydantic import Field
 
+from porch.api.conversations import conversation_page
 from porch.api.http import Request, Response, json_response, no_content
 from porch.api.models import Body, CustomFields, ShortText
-from porch.api.pagination import collection, read_page
+from porch.api.pagination import collection
 from porch.api.routing import Routes
 from porch.api.shapes import inbox_json, teammate_json
 from porch.domain import teammates as domain
@@ -75,13 +76,11 @@ async def update_teammate(req: Request) -> Response:
     scope="conversations:read",
 )
 async def list_assigned_conversations(req: Request) -> Response:
-    """List the conversations assigned to a teammate (conversations arrive with their own
-    issue)."""
-    await domain.access_teammate(
+    """List the conversations assigned to a teammate."""
+    teammate = await domain.access_teammate(
         req.db, principal=req.principal, ref=req.path_params["teammate_id"]
     )
-    read_page(req, sort_fields=("date",))
-    return collection(req, [])
+    return await conversation_page(req, "assignee", teammate.id)
 
 
 @routes.get("/teammates/{teammate_id}/inboxes", "list-teammate-inboxes", scope="inboxes:read")

@@ -26,6 +26,18 @@ class PorchError(Exception):
         self.details = details or []
 
 
+class Moved(PorchError):
+    """The object named was merged into another; the request belongs there."""
+
+    status = 301
+    title = "Moved permanently"
+
+    def __init__(self, old_ref: str, new_ref: str) -> None:
+        super().__init__(f"{old_ref} was merged into {new_ref}")
+        self.old_ref = old_ref
+        self.new_ref = new_ref
+
+
 class BadRequest(PorchError):
     status = 400
     title = "Bad request"

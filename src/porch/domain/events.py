@@ -37,6 +37,7 @@ async def access_event(
             key=key,
             public_only=public_only,
             company_wide=_company_wide(principal),
+            vis=principal.visibility(),
         )
     if found is None:
         raise not_found("event", ref)
@@ -102,6 +103,7 @@ async def list_events(
         company_id=principal.company_id,
         public_only=public_only,
         company_wide=_company_wide(principal),
+        vis=principal.visibility(),
         filter=filter,
         after=after,
         limit=limit + 1,

@@ -20,7 +20,7 @@ from porch.events import log
 from porch.store import crud, joins
 from porch.store import inboxes as inboxes_store
 from porch.store import teammates as store
-from porch.store.db import Database, Reader
+from porch.store.db import Connection, Database, Reader
 from porch.store.inboxes import Inbox
 from porch.store.tables import teammates as teammates_table
 from porch.timeutil import now_ms
@@ -277,3 +277,33 @@ async def do_set_teammate_flags(
         updated = await store.get(tx, company_id=teammate.company_id, key=teammate.id)
     assert updated is not None
     return updated
+
+
+API_BOT_USERNAME = "porch_api"
+
+
+async def api_author(tx: Connection, *, principal: Principal) -> int:
+    """The bot teammate (type ``api``) that authors what a token writes without naming an
+    author, as Front posts "as the API token"; created the first time it is needed."""
+    found = await store.by_username(tx, company_id=principal.company_id, username=API_BOT_USERNAME)
+    if found is not None:
+        return found.id
+    now = now_ms()
+    return await crud.insert(
+        tx,
+        teammates_table,
+        company_id=principal.company_id,
+        email=f"{API_BOT_USERNAME}@bots.porch.invalid",
+        username=API_BOT_USERNAME,
+        first_name="API",
+        last_name="",
+        is_admin=False,
+        is_available=False,
+        is_blocked=False,
+        type="api",
+        license_type="bot",
+        api_private_access=False,
+        custom_fields="{}",
+        created_at=now,
+        updated_at=now,
+    )

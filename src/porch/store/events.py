@@ -13,8 +13,9 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from porch.store.conversations import visible as conversation_visible
 from porch.store.db import Query, Reader, Row, in_list
-from porch.store.tables import events
+from porch.store.tables import conversation_inboxes, conversations, events
 
 t = events
 
@@ -69,17 +70,29 @@ def _flag(name: str) -> sa.BindParameter[bool]:
 
 
 _cid = t.c.company_id == sa.bindparam("company_id")
-# Which events the caller may see. An event of a conversation is visible with the conversation,
-# which arrives with conversations; until then such events are shown to nobody rather than to
-# everybody. An event without a conversation concerns company configuration (tags, teammates,
-# settings...) and is shown to tokens with company-wide (shared or provisioning) access.
-_visible = sa.and_(t.c.conversation_id.is_(None), _flag("company_wide"))
+# Which events the caller may see. An event of a conversation is visible with the conversation
+# (store.conversations.visible). An event without a conversation concerns company configuration
+# (tags, teammates, settings...) and is shown to tokens with company-wide (shared or
+# provisioning) access.
+_conv = conversations.c
+_visible = sa.or_(
+    sa.and_(t.c.conversation_id.is_(None), _flag("company_wide")),
+    sa.exists(sa.select(_conv.id).where(_conv.id == t.c.conversation_id, conversation_visible)),
+)
 _filters = sa.and_(
     sa.or_(_flag("any_type"), in_list(t.c.type, "types")),
     t.c.emitted_at > sa.bindparam("after_ms", type_=sa.BigInteger),
     t.c.emitted_at < sa.bindparam("before_ms", type_=sa.BigInteger),
-    # q[inboxes] keeps the events of conversations in those inboxes; no event has one yet.
-    sa.not_(_flag("by_inbox")),
+    # q[inboxes] keeps the events of conversations in those inboxes.
+    sa.or_(
+        sa.not_(_flag("by_inbox")),
+        sa.exists(
+            sa.select(conversation_inboxes.c.inbox_id).where(
+                conversation_inboxes.c.conversation_id == t.c.conversation_id,
+                in_list(conversation_inboxes.c.inbox_id, "inbox_ids"),
+            )
+        ),
+    ),
 )
 
 
@@ -111,10 +124,16 @@ _BY_KEY = {
 
 
 async def get_visible(
-    conn: Reader, *, company_id: int, key: int, public_only: bool, company_wide: bool
+    conn: Reader,
+    *,
+    company_id: int,
+    key: int,
+    public_only: bool,
+    company_wide: bool,
+    vis: dict[str, object],
 ) -> Event | None:
     row = await conn.fetch_one(
-        _BY_KEY[public_only], company_id=company_id, key=key, company_wide=company_wide
+        _BY_KEY[public_only], company_id=company_id, key=key, company_wide=company_wide, **vis
     )
     return Event.from_row(row) if row else None
 
@@ -125,6 +144,7 @@ async def page(
     company_id: int,
     public_only: bool,
     company_wide: bool,
+    vis: dict[str, object],
     filter: Filter,
     after: int | None,
     limit: int,
@@ -142,7 +162,9 @@ async def page(
         after_ms=_NO_LOWER if filter.after_ms is None else filter.after_ms,
         before_ms=_NO_UPPER if filter.before_ms is None else filter.before_ms,
         by_inbox=filter.inbox_ids is not None,
+        inbox_ids=filter.inbox_ids or [],
         cursor=after,
+        **vis,
         lim=limit,
     )
     return [Event.from_row(r) for r in rows]

@@ -307,3 +307,137 @@ rate_limit_windows = sa.Table(
     sa.Column("window_start", sa.BigInteger, primary_key=True),
     sa.Column("used", sa.Integer, nullable=False),
 )
+
+# --- Conversations ------------------------------------------------------------------------
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    _pk(),
+    _company(),
+    # conversation | discussion | task
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    # Where the conversation is: open | archived | trashed | spam. Front's response status
+    # splits open into assigned/unassigned and calls trashed "deleted".
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("assignee_id", Key, sa.ForeignKey("teammates.id"), nullable=True),
+    # Ticketing: the status (sts_) and since when the conversation waits on a reply.
+    sa.Column("status_id", Key, sa.ForeignKey("statuses.id"), nullable=True),
+    _ms("waiting_since", nullable=True),
+    sa.Column("ticket_number", sa.Integer, nullable=True),
+    sa.Column("is_private", sa.Boolean, nullable=False),
+    # Tasks only.
+    sa.Column("description", sa.Text, nullable=True),
+    _ms("due_at", nullable=True),
+    sa.Column("custom_fields", sa.Text, nullable=False),
+    # Set when the conversation was merged into another: every route of it answers 301 there.
+    sa.Column("merged_into_id", Key, sa.ForeignKey("conversations.id"), nullable=True),
+    _ms("created_at"),
+    _ms("updated_at"),
+    # Last activity (a message, a comment, a reopen): the default order of conversation lists.
+    _ms("activity_at"),
+    sa.Index(None, "company_id", "activity_at", "id"),
+    sa.Index(None, "company_id", "assignee_id", "activity_at"),
+    sa.UniqueConstraint("company_id", "ticket_number"),
+    sqlite_autoincrement=True,
+)
+
+conversation_inboxes = sa.Table(
+    "conversation_inboxes",
+    metadata,
+    _company(),
+    sa.Column("conversation_id", Key, sa.ForeignKey("conversations.id"), primary_key=True),
+    sa.Column("inbox_id", Key, sa.ForeignKey("inboxes.id"), primary_key=True),
+    sa.Index(None, "inbox_id", "conversation_id"),
+)
+
+conversation_tags = sa.Table(
+    "conversation_tags",
+    metadata,
+    _company(),
+    sa.Column("conversation_id", Key, sa.ForeignKey("conversations.id"), primary_key=True),
+    sa.Column("tag_id", Key, sa.ForeignKey("tags.id"), primary_key=True),
+    sa.Index(None, "tag_id", "conversation_id"),
+)
+
+conversation_followers = sa.Table(
+    "conversation_followers",
+    metadata,
+    _company(),
+    sa.Column("conversation_id", Key, sa.ForeignKey("conversations.id"), primary_key=True),
+    sa.Column("teammate_id", Key, sa.ForeignKey("teammates.id"), primary_key=True),
+    sa.Index(None, "teammate_id"),
+)
+
+links = sa.Table(
+    "links",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("name", sa.Text, nullable=False),
+    # "web" for links made through the API; app_<uid> and integrations later.
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("external_url", sa.Text, nullable=False),
+    sa.Column("custom_fields", sa.Text, nullable=False),
+    _ms("created_at"),
+    _ms("updated_at"),
+    sa.UniqueConstraint("company_id", "external_url"),
+    sqlite_autoincrement=True,
+)
+
+conversation_links = sa.Table(
+    "conversation_links",
+    metadata,
+    _company(),
+    sa.Column("conversation_id", Key, sa.ForeignKey("conversations.id"), primary_key=True),
+    sa.Column("link_id", Key, sa.ForeignKey("links.id"), primary_key=True),
+    sa.Index(None, "link_id", "conversation_id"),
+)
+
+reminders = sa.Table(
+    "reminders",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("conversation_id", Key, sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("teammate_id", Key, sa.ForeignKey("teammates.id"), nullable=False),
+    _ms("scheduled_at"),
+    # The waiting status the conversation takes while snoozed (ticketing).
+    sa.Column("status_id", Key, sa.ForeignKey("statuses.id"), nullable=True),
+    _ms("created_at"),
+    _ms("updated_at"),
+    # Set by the worker that reopened the conversation; a reminder fires once.
+    _ms("fired_at", nullable=True),
+    sa.UniqueConstraint("conversation_id", "teammate_id"),
+    sa.Index(None, "fired_at", "scheduled_at"),
+    sqlite_autoincrement=True,
+)
+
+comments = sa.Table(
+    "comments",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("conversation_id", Key, sa.ForeignKey("conversations.id"), nullable=False),
+    # A teammate (a bot teammate stands for a token or an app).
+    sa.Column("author_id", Key, sa.ForeignKey("teammates.id"), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("is_pinned", sa.Boolean, nullable=False),
+    # The comment this one replies to (Front's comment replies).
+    sa.Column("reply_to_id", Key, sa.ForeignKey("comments.id"), nullable=True),
+    # The token that wrote it: Front lets only that token edit the body.
+    sa.Column("token_id", Key, sa.ForeignKey("api_tokens.id"), nullable=True),
+    _ms("posted_at"),
+    _ms("updated_at"),
+    sa.Index(None, "conversation_id", "posted_at"),
+    sqlite_autoincrement=True,
+)
+
+comment_mentions = sa.Table(
+    "comment_mentions",
+    metadata,
+    _company(),
+    sa.Column("comment_id", Key, sa.ForeignKey("comments.id"), primary_key=True),
+    sa.Column("teammate_id", Key, sa.ForeignKey("teammates.id"), primary_key=True),
+)

@@ -1,0 +1,225 @@
+"""Conversation rows, their visibility, and the batch reads that render a page of them."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import orjson
+import sqlalchemy as sa
+
+from porch.store.db import Query, Reader, Row, in_list
+from porch.store.tables import (
+    conversation_inboxes,
+    conversation_links,
+    conversation_tags,
+    conversations,
+    inboxes,
+    links,
+    reminders,
+    tags,
+)
+from porch.store.visibility import owned_by_visible
+
+t = conversations
+ci = conversation_inboxes
+
+# Front's list filter q[statuses] and the response status, from the stored state.
+STATES = ("open", "archived", "trashed", "spam")
+
+
+class Conversation(NamedTuple):
+    """A conversation row (fields are the table's columns, in order)."""
+
+    id: int
+    company_id: int
+    type: str
+    subject: str
+    state: str
+    assignee_id: int | None
+    status_id: int | None
+    waiting_since: int | None
+    ticket_number: int | None
+    is_private: bool
+    description: str | None
+    due_at: int | None
+    custom_fields: str
+    merged_into_id: int | None
+    created_at: int
+    updated_at: int
+    activity_at: int
+
+    @classmethod
+    def from_row(cls, r: Row) -> Conversation:
+        return cls(*r)  # type: ignore[arg-type]  # a row is a sequence of the columns
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The custom field values, keyed by field name."""
+        loaded: dict[str, Any] = orjson.loads(self.custom_fields)
+        return loaded
+
+    @property
+    def front_status(self) -> str:
+        """Front's ``status``: assigned, unassigned, archived or deleted."""
+        if self.state == "open":
+            return "assigned" if self.assignee_id is not None else "unassigned"
+        return "archived" if self.state == "archived" else "deleted"
+
+
+assert list(Conversation._fields) == [c.name for c in t.c], "Conversation mirrors the table"
+
+_cid = t.c.company_id == sa.bindparam("company_id")
+_visible_inbox = (
+    sa.select(ci.c.inbox_id)
+    .join(inboxes, inboxes.c.id == ci.c.inbox_id)
+    .where(ci.c.conversation_id == t.c.id, owned_by_visible(inboxes))
+)
+_any_inbox = sa.select(ci.c.inbox_id).where(ci.c.conversation_id == t.c.id)
+# A conversation is visible through any inbox it is in that the token sees; one in no inbox (a
+# discussion among teammates) is company-level and visible to shared tokens.
+visible = sa.or_(
+    sa.exists(_visible_inbox),
+    sa.and_(~sa.exists(_any_inbox), sa.bindparam("shared", type_=sa.Boolean)),
+)
+
+_BY_KEY = Query(sa.select(t).where(_cid, t.c.id == sa.bindparam("key"), visible))
+_BY_KEY_ANY = Query(sa.select(t).where(_cid, t.c.id == sa.bindparam("key")))
+
+
+async def get_visible(
+    conn: Reader, *, company_id: int, key: int, vis: dict[str, object]
+) -> Conversation | None:
+    row = await conn.fetch_one(_BY_KEY, company_id=company_id, key=key, **vis)
+    return Conversation.from_row(row) if row else None
+
+
+async def get(conn: Reader, *, company_id: int, key: int) -> Conversation | None:
+    """A conversation whatever the token sees (for actions already past access)."""
+    row = await conn.fetch_one(_BY_KEY_ANY, company_id=company_id, key=key)
+    return Conversation.from_row(row) if row else None
+
+
+# --- Pages --------------------------------------------------------------------------------
+
+_SCOPES: dict[str, Any] = {
+    "all": sa.true(),
+    "inbox": sa.exists(
+        sa.select(ci.c.inbox_id).where(
+            ci.c.conversation_id == t.c.id, ci.c.inbox_id == sa.bindparam("owner")
+        )
+    ),
+    "assignee": t.c.assignee_id == sa.bindparam("owner"),
+    "tag": sa.exists(
+        sa.select(conversation_tags.c.tag_id).where(
+            conversation_tags.c.conversation_id == t.c.id,
+            conversation_tags.c.tag_id == sa.bindparam("owner"),
+        )
+    ),
+    "link": sa.exists(
+        sa.select(conversation_links.c.link_id).where(
+            conversation_links.c.conversation_id == t.c.id,
+            conversation_links.c.link_id == sa.bindparam("owner"),
+        )
+    ),
+}
+
+
+def _page_query(scope: str, descending: bool, filtered: bool) -> Query:
+    at = sa.bindparam("at", type_=sa.BigInteger)
+    key = sa.bindparam("after", type_=sa.BigInteger)
+    after = (
+        sa.or_(t.c.activity_at < at, sa.and_(t.c.activity_at == at, t.c.id < key))
+        if descending
+        else sa.or_(t.c.activity_at > at, sa.and_(t.c.activity_at == at, t.c.id > key))
+    )
+    where = [_cid, t.c.merged_into_id.is_(None), visible, _SCOPES[scope], after]
+    if filtered:
+        where.append(in_list(t.c.state, "states"))
+    order = (t.c.activity_at.desc(), t.c.id.desc()) if descending else (t.c.activity_at, t.c.id)
+    return Query(sa.select(t).where(*where).order_by(*order).limit(sa.bindparam("lim")))
+
+
+_PAGES = {
+    (s, d, f): _page_query(s, d, f) for s in _SCOPES for d in (False, True) for f in (False, True)
+}
+
+
+async def page(
+    conn: Reader,
+    *,
+    company_id: int,
+    vis: dict[str, object],
+    scope: str,
+    owner: int | None,
+    after: tuple[int, int] | None,
+    limit: int,
+    descending: bool,
+    states: list[str] | None,
+) -> list[Conversation]:
+    """Up to ``limit`` visible conversations of ``scope`` after the key (activity_at, id), in
+    order of last activity; ``states`` narrows to those states. Merged ones are never listed."""
+    if after is None:
+        after = (2**62, 2**62) if descending else (-1, -1)
+    rows = await conn.fetch_all(
+        _PAGES[(scope, descending, states is not None)],
+        company_id=company_id,
+        owner=owner,
+        at=after[0],
+        after=after[1],
+        lim=limit,
+        states=states or [],
+        **vis,
+    )
+    return [Conversation.from_row(r) for r in rows]
+
+
+# --- What a page renders with -------------------------------------------------------------
+
+_INBOXES_OF = Query(
+    sa.select(ci.c.conversation_id, ci.c.inbox_id)
+    .where(in_list(ci.c.conversation_id, "keys"))
+    .order_by(ci.c.conversation_id, ci.c.inbox_id)
+)
+_TAGS_OF = Query(
+    sa.select(conversation_tags.c.conversation_id, tags)
+    .join(tags, tags.c.id == conversation_tags.c.tag_id)
+    .where(in_list(conversation_tags.c.conversation_id, "keys"))
+    .order_by(conversation_tags.c.conversation_id, tags.c.id)
+)
+_LINKS_OF = Query(
+    sa.select(conversation_links.c.conversation_id, links)
+    .join(links, links.c.id == conversation_links.c.link_id)
+    .where(in_list(conversation_links.c.conversation_id, "keys"))
+    .order_by(conversation_links.c.conversation_id, links.c.id)
+)
+_REMINDERS_OF = Query(
+    sa.select(reminders)
+    .where(in_list(reminders.c.conversation_id, "keys"), reminders.c.fired_at.is_(None))
+    .order_by(reminders.c.conversation_id, reminders.c.scheduled_at)
+)
+
+
+def _grouped(rows: list[Row], key: str = "conversation_id") -> dict[int, list[Row]]:
+    out: dict[int, list[Row]] = {}
+    for r in rows:
+        out.setdefault(r[key], []).append(r)
+    return out
+
+
+async def inbox_keys_of(conn: Reader, *, keys: list[int]) -> dict[int, list[int]]:
+    rows = await conn.fetch_all(_INBOXES_OF, keys=keys)
+    return {k: [r["inbox_id"] for r in v] for k, v in _grouped(rows).items()}
+
+
+async def tag_rows_of(conn: Reader, *, keys: list[int]) -> dict[int, list[Row]]:
+    """Tag rows (prefixed by ``conversation_id``) of each conversation."""
+    return _grouped(await conn.fetch_all(_TAGS_OF, keys=keys))
+
+
+async def link_rows_of(conn: Reader, *, keys: list[int]) -> dict[int, list[Row]]:
+    return _grouped(await conn.fetch_all(_LINKS_OF, keys=keys))
+
+
+async def reminder_rows_of(conn: Reader, *, keys: list[int]) -> dict[int, list[Row]]:
+    """Scheduled (not yet fired) reminders of each conversation."""
+    return _grouped(await conn.fetch_all(_REMINDERS_OF, keys=keys))
