@@ -25,6 +25,8 @@ MODULES = (
     "events",
     "signatures",
     "conversations",
+    "comments",
+    "links",
     "admin",
 )
 
