@@ -41,4 +41,10 @@ def one_of_everything(company: Company) -> dict[str, str]:
         201,
         json={"type": "task", "subject": "Walk", "inbox_id": inbox["id"]},
     )["id"]
+    found["comment_id"] = api.ok(
+        "POST", f"/conversations/{found['conversation_id']}/comments", 201, json={"body": "walk"}
+    )["id"]
+    found["link_id"] = api.ok(
+        "POST", "/links", 201, json={"external_url": f"https://walk.test/{company.key}"}
+    )["id"]
     return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.conftest import Api, Company
+from tests.conftest import Company
 
 
 def _inbox(company: Company, name: str = "Support") -> str:

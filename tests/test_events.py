@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from porch import ids
 from porch.events import log
 from porch.store.db import Database
 from tests.conftest import Api, Company
@@ -223,3 +224,85 @@ def test_events_are_per_company(dunder_mifflin: Company, vance_refrigeration: Co
     assert porch_ours["id"] not in theirs
     for ref in ("evt_zzzzzzzz", "tag_1", "evt_"):
         assert dunder_mifflin.api.get(f"/events/{ref}").status_code == 404
+
+
+def _comment_with_mention(company: Company) -> tuple[dict[str, Any], dict[str, Any], str]:
+    api = company.api
+    dwight = api.ok(
+        "POST",
+        "/porch/teammates",
+        201,
+        json={"email": "dwight@dundermifflin.com", "username": "dwight"},
+    )
+    inbox = api.ok("POST", f"/teams/{company.team_id}/inboxes", 201, json={"name": "Sales"})
+    conv = api.ok(
+        "POST",
+        "/conversations",
+        201,
+        json={"type": "task", "subject": "Beets", "inbox_id": inbox["id"]},
+    )["id"]
+    comment = api.ok(
+        "POST", f"/conversations/{conv}/comments", 201, json={"body": "@dwight, the beets."}
+    )
+    return dwight, comment, conv
+
+
+def test_comment_and_mention_events_show_conversation_and_target(dunder_mifflin: Company) -> None:
+    api = dunder_mifflin.api
+    dwight, comment, conv = _comment_with_mention(dunder_mifflin)
+    shown = api.ok("GET", "/events", params={"q[types]": ["comment", "mention"]})["_results"]
+    assert [e["type"] for e in shown] == ["mention", "comment"]
+    mention, commented = shown
+    conversation = api.ok("GET", f"/conversations/{conv}")
+    for event in shown:
+        assert event["conversation"] == conversation
+        assert event["source"] == {"_meta": {"type": "api"}}
+        assert api.ok("GET", f"/events/{event['id']}") == event
+    assert commented["target"] == {"_meta": {"type": "comment"}, "data": comment}
+    assert mention["target"] == {"_meta": {"type": "teammate"}, "data": dwight}
+    # Porch's log still names them by id.
+    logged = porch_log(api, ("q[types]", "mention"))[0]
+    assert logged["target"]["data"] == {"id": dwight["id"]}
+    assert logged["conversation"] == {"id": conv}
+
+
+def test_teammate_sources_and_vanished_targets(dunder_mifflin: Company) -> None:
+    api = dunder_mifflin.api
+    tag = make_tags(api, "Gone")[0]
+    tag_key = ids.decode(ids.TAG, tag)
+    admin_key = ids.decode(ids.TEAMMATE, dunder_mifflin.admin_id)
+
+    async def go(db: Database) -> None:
+        async with db.transaction() as tx:
+            for source in (log.Source("teammate", admin_key), log.Source("reminder", None)):
+                await log.append(
+                    tx,
+                    company_id=dunder_mifflin.key,
+                    type="tag",
+                    source=source,
+                    target_type="tag",
+                    target_id=tag_key,
+                )
+
+    dunder_mifflin.server.run(go)
+    by_reminder, by_teammate = api.ok("GET", "/events")["_results"]
+    admin = api.ok("GET", f"/teammates/{dunder_mifflin.admin_id}")
+    assert by_teammate["source"] == {"_meta": {"type": "teammate"}, "data": admin}
+    assert by_reminder["source"] == {"_meta": {"type": "reminder"}}
+    assert by_teammate["target"]["data"] == api.ok("GET", f"/tags/{tag}")
+    # A deleted tag leaves its events with the kind of target only.
+    api.ok("DELETE", f"/tags/{tag}", 204)
+    for event in api.ok("GET", "/events")["_results"]:
+        assert event["target"] == {"_meta": {"type": "tag"}}
+
+
+def test_comment_events_follow_conversation_visibility(dunder_mifflin: Company) -> None:
+    api = dunder_mifflin.api
+    _comment_with_mention(dunder_mifflin)
+    other_team = api.ok("POST", "/porch/teams", 201, json={"name": "Warehouse"})["id"]
+    outsider = dunder_mifflin.client(dunder_mifflin.token(namespaces=[f"team:{other_team}"]))
+    assert outsider.ok("GET", "/events")["_results"] == []
+    insider = dunder_mifflin.client(
+        dunder_mifflin.token(namespaces=[f"team:{dunder_mifflin.team_id}"])
+    )
+    assert {e["type"] for e in insider.ok("GET", "/events")["_results"]} == {"comment", "mention"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -15,6 +17,7 @@ from porch.domain.auth import Authenticator
 from porch.domain.errors import Conflict, MethodNotAllowed, Moved, PorchError, RateLimited
 from porch.domain.ratelimit import DEFAULT_PER_MINUTE, Quota, RateLimiter
 from porch.store import db as dbmod
+from porch.workers.reminders import run_reminders
 
 log = logging.getLogger("porch")
 
@@ -48,6 +51,8 @@ class Porch:
         self._db = db
         self.auth: Authenticator | None = None
         self.limiter: RateLimiter | None = None
+        self._stop = asyncio.Event()
+        self._workers: list[asyncio.Task[None]] = []
         if db is not None:
             self._attach(db)
 
@@ -68,8 +73,17 @@ class Porch:
                     self.settings.database_url, sqlite_synchronous=self.settings.sqlite_synchronous
                 )
             )
+        # Reminders that fell due while no process ran fire now, then as they fall due.
+        self._stop = asyncio.Event()
+        self._workers = [asyncio.create_task(run_reminders(self.db, self._stop))]
 
     async def shutdown(self) -> None:
+        self._stop.set()
+        for task in self._workers:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._workers = []
         if self._db is not None:
             await self._db.close()
             self._db = None

@@ -28,6 +28,7 @@ MODULES = (
     "comments",
     "links",
     "admin",
+    "admin_conversations",
 )
 
 

@@ -8,6 +8,7 @@ with the same filters (``/porch/events``, via ``list_page`` here).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -15,9 +16,23 @@ from porch import ids
 from porch.api.http import Request, Response, json_response
 from porch.api.pagination import collection, read_page
 from porch.api.routing import Routes
+from porch.api.shapes import (
+    comment_json,
+    conversation_json,
+    inbox_json,
+    link_json,
+    tag_json,
+    teammate_json,
+)
+from porch.domain import event_views
 from porch.domain import events as domain
+from porch.domain.comments import CommentView
 from porch.domain.errors import BadRequest
+from porch.domain.event_views import EventView, Target
 from porch.store.events import Event
+from porch.store.links import Link
+from porch.store.tags import Tag
+from porch.store.teammates import Teammate
 from porch.timeutil import to_api
 
 routes = Routes()
@@ -54,13 +69,8 @@ def _ref(kind: str | None, key: int | None) -> dict[str, Any] | None:
 
 
 def event_json(req: Request, ev: Event, *, porch: bool = False) -> dict[str, Any]:
-    """An event in Front's EventResponse shape.
-
-    Porch's log (``porch=True``) names source, target and conversation by ``{"id": ...}`` and
-    shows what is unknown as null. Front's shape admits no null there and wants whole resources
-    in ``data``, so for Front's list what Porch cannot fill yet is left out: the conversation
-    and target resources arrive with conversations.
-    """
+    """An event of Porch's log: source, target and conversation named by ``{"id": ...}``, what
+    is unknown as null (Front's list renders whole resources, see ``front_event_json``)."""
     eid = ids.encode(ids.EVENT, ev.id)
     # API tokens are not resources of Front's API: an api source carries no data.
     source_data = (
@@ -71,26 +81,71 @@ def event_json(req: Request, ev: Event, *, porch: bool = False) -> dict[str, Any
         if ev.target_type is not None
         else None
     )
-    conversation = _ref("conversation", ev.conversation_id)
-    out: dict[str, Any] = {
+    return {
         "_links": {"self": req.url(f"/porch/events/{eid}" if porch else f"/events/{eid}")},
         "id": eid,
         "type": ev.type,
         "emitted_at": to_api(ev.emitted_at),
         "source": {"_meta": {"type": ev.source_type}, "data": source_data},
         "target": target,
-        "conversation": conversation,
+        "conversation": _ref("conversation", ev.conversation_id),
     }
-    if porch:
-        return out
-    if source_data is None:
-        del out["source"]["data"]
-    if target is None:
-        del out["target"]
-    else:
-        del target["data"]
-    if conversation is None:
-        del out["conversation"]
+
+
+# Front's target kinds (EventResponse ``target._meta.type``), from the log's target types.
+FRONT_TARGETS = {
+    "teammate": "teammate",
+    "inbox": "inboxes",
+    "inboxes": "inboxes",
+    "message": "message",
+    "comment": "comment",
+    "tag": "tag",
+    "deleted_conversation_ids": "deleted_conversation_ids",
+    "link": "link",
+    "custom_field": "custom_field",
+}
+
+
+def _target_json(req: Request, target: Target) -> dict[str, Any]:
+    if isinstance(target, Teammate):
+        return teammate_json(req, target)
+    if isinstance(target, Tag):
+        return tag_json(req, target)
+    if isinstance(target, CommentView):
+        return comment_json(req, target.comment, target.author)
+    if isinstance(target, Link):
+        return link_json(req, target)
+    return inbox_json(req, target)
+
+
+def front_event_json(req: Request, view: EventView) -> dict[str, Any]:
+    """An event in Front's EventResponse shape, with whole resources.
+
+    ``source.data`` is the teammate who caused it (absent for tokens, rules, reminders);
+    ``target.data`` the teammate, tag, comment, link or inbox it was done to; ``conversation``
+    the whole conversation. Front's shape admits no null there: what no longer exists, or what
+    Front has no resource shape for, is left out.
+    """
+    ev = view.event
+    eid = ids.encode(ids.EVENT, ev.id)
+    source: dict[str, Any] = {"_meta": {"type": ev.source_type}}
+    if view.source is not None:
+        source["data"] = teammate_json(req, view.source)
+    out: dict[str, Any] = {
+        "_links": {"self": req.url(f"/events/{eid}")},
+        "id": eid,
+        "type": ev.type,
+        "emitted_at": to_api(ev.emitted_at),
+        "source": source,
+    }
+    kind = FRONT_TARGETS.get(ev.target_type or "")
+    if kind is not None:
+        target: dict[str, Any] = {"_meta": {"type": kind}}
+        if view.target is not None:
+            target["data"] = _target_json(req, view.target)
+        out["target"] = target
+    if view.conversation is not None:
+        out["conversation"] = conversation_json(req, view.conversation)
     return out
 
 
@@ -105,8 +160,11 @@ def _seconds(req: Request, name: str) -> int | None:
     return int(whole) * 1000 + int(frac.ljust(3, "0"))
 
 
-async def list_page(req: Request, *, public_only: bool, maximum: int) -> Response:
-    """One page of the event log as ``req`` filters it (Front's list or Porch's)."""
+async def list_page(
+    req: Request, *, public_only: bool, maximum: int, conversation_id: int | None = None
+) -> Response:
+    """One page of the event log as ``req`` filters it (Front's list or Porch's), of one
+    conversation if ``conversation_id`` is given."""
     page = read_page(
         req, sort_fields=("created_at",), default_desc=True, default=FRONT_PAGE, maximum=maximum
     )
@@ -122,6 +180,8 @@ async def list_page(req: Request, *, public_only: bool, maximum: int) -> Respons
         inbox_refs=req.query_all("q[inboxes]"),
         public_only=public_only,
     )
+    if conversation_id is not None:
+        filter = dataclasses.replace(filter, conversation_id=conversation_id)
     rows, nxt = await domain.list_events(
         req.db,
         principal=req.principal,
@@ -131,9 +191,12 @@ async def list_page(req: Request, *, public_only: bool, maximum: int) -> Respons
         limit=page.limit,
         descending=page.descending,
     )
-    return collection(
-        req, [event_json(req, e, porch=not public_only) for e in rows], [nxt] if nxt else None
-    )
+    if public_only:
+        shown = await event_views.views(req.db, principal=req.principal, events=rows)
+        results = [front_event_json(req, v) for v in shown]
+    else:
+        results = [event_json(req, e, porch=True) for e in rows]
+    return collection(req, results, [nxt] if nxt else None)
 
 
 @routes.get("/events", "list-events", scope="events:*:read")
@@ -146,4 +209,5 @@ async def list_events(req: Request) -> Response:
 async def get_event(req: Request) -> Response:
     """Fetch an event."""
     ev = await domain.access_event(req.db, principal=req.principal, ref=req.path_params["event_id"])
-    return json_response(event_json(req, ev))
+    [view] = await event_views.views(req.db, principal=req.principal, events=[ev])
+    return json_response(front_event_json(req, view))

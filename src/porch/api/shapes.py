@@ -15,6 +15,7 @@ from porch import ids
 from porch.api.http import Request
 from porch.domain.conversations import ConversationView
 from porch.store.channels import Channel
+from porch.store.comments import Comment
 from porch.store.inboxes import Inbox
 from porch.store.links import Link
 from porch.store.tags import Tag
@@ -214,3 +215,32 @@ def conversation_json(req: Request, view: ConversationView) -> dict[str, Any]:
         body["description"] = c.description
         body["due_at"] = c.due_at / 1000 if c.due_at is not None else None
     return body
+
+
+def comment_json(req: Request, comment: Comment, author: Teammate) -> dict[str, Any]:
+    base = req.base_url
+    cid = ids.encode(ids.COMMENT, comment.id)
+    self_link = f"{base}/comments/{cid}"
+    reply_to = comment.reply_to_id
+    return {
+        "_links": {
+            "self": self_link,
+            "related": {
+                "conversation": (
+                    f"{base}/conversations/{ids.encode(ids.CONVERSATION, comment.conversation_id)}"
+                ),
+                "mentions": self_link + "/mentions",
+                "comment_replied_to": (
+                    f"{base}/comments/{ids.encode(ids.COMMENT, reply_to)}" if reply_to else None
+                ),
+            },
+        },
+        "id": cid,
+        "author": teammate_json(req, author),
+        "body": comment.body,
+        "posted_at": comment.posted_at / 1000,
+        # Attachments arrive with the attachments API.
+        "attachments": [],
+        # SQLite hands booleans back as 0/1.
+        "is_pinned": bool(comment.is_pinned),
+    }

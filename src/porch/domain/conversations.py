@@ -18,15 +18,18 @@ from porch.domain import custom_fields, teammates
 from porch.domain.errors import BadRequest, Moved, not_found
 from porch.domain.inboxes import access_inbox
 from porch.domain.principal import Principal
+from porch.domain.tags import access_tag
 from porch.events import log
 from porch.store import conversations as store
 from porch.store import crud, joins
+from porch.store import inboxes as inboxes_store
 from porch.store import statuses as statuses_store
 from porch.store import teammates as teammates_store
-from porch.store.db import Database, Reader, Row
+from porch.store.db import Connection, Database, Reader, Row
+from porch.store.inboxes import Inbox
 from porch.store.links import Link
 from porch.store.statuses import Status
-from porch.store.tables import comments, conversations
+from porch.store.tables import comments, conversations, reminders
 from porch.store.tags import Tag
 from porch.store.teammates import Teammate
 from porch.timeutil import now_ms
@@ -298,3 +301,520 @@ async def do_create_conversation(
         conv = await store.get(tx, company_id=principal.company_id, key=key)
     assert conv is not None
     return conv
+
+
+# --- Updates --------------------------------------------------------------------------------
+#
+# Each action runs in one transaction and appends Front's event for every change it makes,
+# with the conversation set, so /conversations/{id}/events tells the story of the conversation.
+
+# Front's PATCH ``status`` values and the stored state each one means.
+PATCH_STATES = {"open": "open", "archived": "archived", "deleted": "trashed", "spam": "spam"}
+
+
+async def _emit(
+    tx: Connection,
+    *,
+    conv: store.Conversation,
+    type: str,
+    source: log.Source,
+    target_type: str | None = None,
+    target_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    await log.append(
+        tx,
+        company_id=conv.company_id,
+        type=type,
+        source=source,
+        target_type=target_type,
+        target_id=target_id,
+        conversation_id=conv.id,
+        data=data,
+    )
+
+
+async def _move_state(
+    tx: Connection, *, conv: store.Conversation, state: str, source: log.Source, now: int
+) -> dict[str, Any]:
+    """Emit the events of moving ``conv`` to ``state``; the column values to write.
+
+    Leaving the trash is a ``restore``; entering it a ``trash``; archiving an ``archive``;
+    becoming open from archived or spam a ``reopen``, which also counts as activity. Spam has no
+    Front event: Porch logs ``conversation_spammed``.
+    """
+    if state == conv.state:
+        return {}
+    values: dict[str, Any] = {"state": state}
+    if conv.state == "trashed":
+        await _emit(tx, conv=conv, type="restore", source=source)
+    if state == "trashed":
+        await _emit(tx, conv=conv, type="trash", source=source)
+    elif state == "archived":
+        await _emit(tx, conv=conv, type="archive", source=source)
+    elif state == "spam":
+        await _emit(tx, conv=conv, type="conversation_spammed", source=source)
+    elif conv.state != "trashed":
+        await _emit(tx, conv=conv, type="reopen", source=source)
+        values["activity_at"] = now
+    return values
+
+
+async def _assign(
+    tx: Connection,
+    *,
+    principal: Principal,
+    conv: store.Conversation,
+    ref: str | None,
+    source: log.Source,
+) -> dict[str, Any]:
+    """Resolve the new assignee (tea_, alias or email; None unassigns) and emit assign or
+    unassign; the column values to write."""
+    new = None
+    if ref is not None:
+        new = (await teammates.access_teammate(tx, principal=principal, ref=ref)).id
+    if new == conv.assignee_id:
+        return {}
+    if new is None:
+        await _emit(
+            tx,
+            conv=conv,
+            type="unassign",
+            source=source,
+            target_type="teammate",
+            target_id=conv.assignee_id,
+        )
+    else:
+        await _emit(
+            tx, conv=conv, type="assign", source=source, target_type="teammate", target_id=new
+        )
+    return {"assignee_id": new}
+
+
+async def _tag_keys(tx: Connection, *, principal: Principal, refs_: list[str]) -> list[int]:
+    """Keys of the visible tags ``refs_`` names; 404 naming the first unknown one."""
+    return list(
+        dict.fromkeys([(await access_tag(tx, principal=principal, ref=r)).id for r in refs_])
+    )
+
+
+async def _retag(
+    tx: Connection,
+    *,
+    conv: store.Conversation,
+    add: list[int],
+    remove: list[int],
+    source: log.Source,
+) -> bool:
+    """Add and remove tags, one tag/untag event per actual change; whether anything changed."""
+    have = {r["id"] for r in (await store.tag_rows_of(tx, keys=[conv.id])).get(conv.id, [])}
+    added = [k for k in add if k not in have]
+    removed = [k for k in remove if k in have]
+    if added:
+        await crud.link(
+            tx,
+            joins.CONVERSATION_TAGS,
+            company_id=conv.company_id,
+            left_id=conv.id,
+            right_ids=added,
+        )
+    if removed:
+        await crud.unlink(
+            tx,
+            joins.CONVERSATION_TAGS,
+            company_id=conv.company_id,
+            left_id=conv.id,
+            right_ids=removed,
+        )
+    for key in added:
+        await _emit(tx, conv=conv, type="tag", source=source, target_type="tag", target_id=key)
+    for key in removed:
+        await _emit(tx, conv=conv, type="untag", source=source, target_type="tag", target_id=key)
+    return bool(added or removed)
+
+
+async def _set_status(
+    tx: Connection,
+    *,
+    principal: Principal,
+    conv: store.Conversation,
+    status: Status,
+    source: log.Source,
+    now: int,
+    move: bool = True,
+) -> dict[str, Any]:
+    """Give ``conv`` a ticket status: resolved archives it, open and waiting open it (unless
+    ``move`` is False: a snooze archives instead); waiting starts ``waiting_since``. Emits
+    ticket_status_update (and the state's own event)."""
+    values: dict[str, Any] = {}
+    if status.id != conv.status_id:
+        values["status_id"] = status.id
+        await _emit(
+            tx,
+            conv=conv,
+            type="ticket_status_update",
+            source=source,
+            data={"status_id": ids.encode(ids.STATUS, status.id), "category": status.category},
+        )
+    if status.category == "waiting":
+        if conv.waiting_since is None:
+            values["waiting_since"] = now
+    elif conv.waiting_since is not None:
+        values["waiting_since"] = None
+    if move:
+        state = "archived" if status.category == "resolved" else "open"
+        values.update(await _move_state(tx, conv=conv, state=state, source=source, now=now))
+    return values
+
+
+async def _ticket_status(
+    tx: Connection, *, principal: Principal, ref: str | None, category: str
+) -> Status:
+    """The status ``ref`` names (which must be of ``category`` if that is not "any"), or the
+    default status of ``category``; BadRequest when ticketing is off."""
+    if not await statuses_store.ticketing_enabled(tx, company_id=principal.company_id):
+        raise BadRequest("Ticketing must be enabled to set a ticket status")
+    if ref is None:
+        for s in await statuses_store.all_of(tx, company_id=principal.company_id):
+            if s.is_default and s.category == category:
+                return s
+        raise BadRequest(f"The company has no default {category} status")
+    key = ids.decode(ids.STATUS, ref)
+    found = await statuses_store.get(tx, company_id=principal.company_id, key=key) if key else None
+    if found is None:
+        raise not_found("ticket status", ref)
+    if category != "any" and found.category != category:
+        raise BadRequest(f"status_id must be a {category} status")
+    return found
+
+
+def _future_ms(seconds: float, field: str, now: int) -> int:
+    value = round(seconds * 1000)
+    if not now < value <= now + FIFTY_YEARS_MS:
+        raise BadRequest(f"{field} must be in the future and within 50 years")
+    return value
+
+
+async def do_update_conversation(
+    db: Database, *, principal: Principal, conv: store.Conversation, changes: dict[str, Any]
+) -> None:
+    """Apply Front's PATCH: ``changes`` holds only the fields the client sent.
+
+    ``tag_ids`` and ``custom_fields`` replace the whole set; ``inbox_id`` moves the conversation
+    to that inbox alone; ``description`` and ``due_at`` are for tasks only; ``status`` and
+    ``status_id`` exclude each other. Nothing changes unless everything is valid.
+    """
+    if "status" in changes and "status_id" in changes:
+        raise BadRequest("Give status or status_id, not both")
+    if changes.get("status") is not None and changes["status"] not in PATCH_STATES:
+        raise BadRequest(f"status must be one of {', '.join(PATCH_STATES)}")
+    if conv.type != "task" and ({"description", "due_at"} & changes.keys()):
+        raise BadRequest("description and due_at are only for tasks")
+    now = now_ms()
+    source = log.source_of(principal)
+    values: dict[str, Any] = {}
+    async with db.transaction() as tx:
+        if changes.get("status") is not None:
+            values.update(
+                await _move_state(
+                    tx, conv=conv, state=PATCH_STATES[changes["status"]], source=source, now=now
+                )
+            )
+        if changes.get("status_id") is not None:
+            status = await _ticket_status(
+                tx, principal=principal, ref=changes["status_id"], category="any"
+            )
+            values.update(
+                await _set_status(
+                    tx, principal=principal, conv=conv, status=status, source=source, now=now
+                )
+            )
+        if "assignee_id" in changes:
+            values.update(
+                await _assign(
+                    tx, principal=principal, conv=conv, ref=changes["assignee_id"], source=source
+                )
+            )
+        if changes.get("inbox_id") is not None:
+            values.update(
+                await _move(
+                    tx, principal=principal, conv=conv, ref=changes["inbox_id"], source=source
+                )
+            )
+        changed = bool(values)
+        if changes.get("tag_ids") is not None:
+            want = await _tag_keys(tx, principal=principal, refs_=changes["tag_ids"])
+            have = [r["id"] for r in (await store.tag_rows_of(tx, keys=[conv.id])).get(conv.id, [])]
+            changed |= await _retag(
+                tx, conv=conv, add=want, remove=[k for k in have if k not in want], source=source
+            )
+        if "custom_fields" in changes:
+            fields = await custom_fields.check_values(
+                tx,
+                principal=principal,
+                object_type="conversation",
+                values=changes["custom_fields"] or {},
+            )
+            if fields != conv.fields:
+                values["custom_fields"] = orjson.dumps(fields).decode()
+                defs = await custom_fields.definitions(
+                    tx, principal=principal, object_type="conversation"
+                )
+                for field in defs:
+                    if fields.get(field.name) != conv.fields.get(field.name):
+                        await _emit(
+                            tx,
+                            conv=conv,
+                            type="custom_field_updated",
+                            source=source,
+                            target_type="custom_field",
+                            target_id=field.id,
+                        )
+        if "description" in changes and changes["description"] != conv.description:
+            values["description"] = changes["description"]
+        if "due_at" in changes:
+            due = changes["due_at"]
+            due_ms = None if due is None else _future_ms(due, "due_at", now)
+            if due_ms != conv.due_at:
+                values["due_at"] = due_ms
+        if values or changed:
+            if {"description", "due_at"} & values.keys():
+                await _emit(
+                    tx,
+                    conv=conv,
+                    type="conversation_updated",
+                    source=source,
+                    data={k: values[k] for k in ("description", "due_at") if k in values},
+                )
+            values["updated_at"] = now
+            await crud.update(tx, conversations, company_id=conv.company_id, key=conv.id, **values)
+
+
+async def _move(
+    tx: Connection, *, principal: Principal, conv: store.Conversation, ref: str, source: log.Source
+) -> dict[str, Any]:
+    """Put ``conv`` in the inbox ``ref`` names (visible to the token) and no other; emits move
+    with the inbox as target. The column values to write."""
+    inbox = await access_inbox(tx, principal=principal, ref=ref)
+    current = (await store.inbox_keys_of(tx, keys=[conv.id])).get(conv.id, [])
+    if current == [inbox.id]:
+        return {}
+    others = [k for k in current if k != inbox.id]
+    if others:
+        await crud.unlink(
+            tx,
+            joins.CONVERSATION_INBOXES,
+            company_id=conv.company_id,
+            left_id=conv.id,
+            right_ids=others,
+        )
+    await crud.link(
+        tx,
+        joins.CONVERSATION_INBOXES,
+        company_id=conv.company_id,
+        left_id=conv.id,
+        right_ids=[inbox.id],
+    )
+    await _emit(
+        tx, conv=conv, type="move", source=source, target_type="inboxes", target_id=inbox.id
+    )
+    return {"is_private": inbox.is_private}
+
+
+async def do_set_assignee(
+    db: Database, *, principal: Principal, conv: store.Conversation, ref: str | None
+) -> None:
+    """Assign ``conv`` to the teammate ``ref`` names, or unassign it (None)."""
+    async with db.transaction() as tx:
+        values = await _assign(
+            tx, principal=principal, conv=conv, ref=ref, source=log.source_of(principal)
+        )
+        if values:
+            values["updated_at"] = now_ms()
+            await crud.update(tx, conversations, company_id=conv.company_id, key=conv.id, **values)
+
+
+async def do_change_tags(
+    db: Database,
+    *,
+    principal: Principal,
+    conv: store.Conversation,
+    refs_: list[str],
+    add: bool,
+) -> None:
+    """Add (or remove) the tags ``refs_`` names; tags already there (or absent) are no change."""
+    async with db.transaction() as tx:
+        keys = await _tag_keys(tx, principal=principal, refs_=refs_)
+        changed = await _retag(
+            tx,
+            conv=conv,
+            add=keys if add else [],
+            remove=[] if add else keys,
+            source=log.source_of(principal),
+        )
+        if changed:
+            await crud.update(
+                tx, conversations, company_id=conv.company_id, key=conv.id, updated_at=now_ms()
+            )
+
+
+async def list_followers(
+    conn: Reader, *, principal: Principal, conv: store.Conversation
+) -> list[Teammate]:
+    """The teammates following ``conv``, by key."""
+    keys = await store.follower_keys(conn, key=conv.id)
+    return await teammates_store.many(conn, company_id=principal.company_id, keys=keys)
+
+
+async def do_change_followers(
+    db: Database,
+    *,
+    principal: Principal,
+    conv: store.Conversation,
+    refs_: list[str],
+    add: bool,
+) -> None:
+    """Add (or remove) followers; Porch logs ``followers_added`` / ``followers_removed``."""
+    async with db.transaction() as tx:
+        members = await teammates.access_teammates(tx, principal=principal, refs_=refs_)
+        keys = list(dict.fromkeys(m.id for m in members))
+        have = set(await store.follower_keys(tx, key=conv.id))
+        change = [k for k in keys if (k not in have) == add]
+        if not change:
+            return
+        if add:
+            await crud.link(
+                tx,
+                joins.CONVERSATION_FOLLOWERS,
+                company_id=conv.company_id,
+                left_id=conv.id,
+                right_ids=change,
+            )
+        else:
+            await crud.unlink(
+                tx,
+                joins.CONVERSATION_FOLLOWERS,
+                company_id=conv.company_id,
+                left_id=conv.id,
+                right_ids=change,
+            )
+        await _emit(
+            tx,
+            conv=conv,
+            type="followers_added" if add else "followers_removed",
+            source=log.source_of(principal),
+            data={"teammate_ids": [ids.encode(ids.TEAMMATE, k) for k in change]},
+        )
+
+
+async def list_inboxes(
+    conn: Reader, *, principal: Principal, conv: store.Conversation
+) -> list[Inbox]:
+    """The inboxes ``conv`` is in that the token sees."""
+    keys = (await store.inbox_keys_of(conn, keys=[conv.id])).get(conv.id, [])
+    return await inboxes_store.many_visible(
+        conn, company_id=principal.company_id, keys=keys, vis=principal.visibility()
+    )
+
+
+async def do_set_reminder(
+    db: Database,
+    *,
+    principal: Principal,
+    conv: store.Conversation,
+    teammate_ref: str,
+    scheduled_at: float | None,
+    status_ref: str | None,
+) -> None:
+    """Snooze ``conv`` for a teammate until ``scheduled_at`` (seconds), or cancel (None).
+
+    A teammate has one reminder per conversation: setting it again reschedules it. While it is
+    set the conversation is archived and, with ticketing, takes the waiting status given (or
+    the default waiting one). Cancelling leaves the conversation where it is.
+    """
+    now = now_ms()
+    when = None if scheduled_at is None else _future_ms(scheduled_at, "scheduled_at", now)
+    source = log.source_of(principal)
+    async with db.transaction() as tx:
+        teammate = await teammates.access_teammate(tx, principal=principal, ref=teammate_ref)
+        existing = await store.reminder_of(
+            tx, company_id=conv.company_id, key=conv.id, teammate_id=teammate.id
+        )
+        if when is None:
+            if existing is not None:
+                await crud.delete(tx, reminders, company_id=conv.company_id, key=existing["id"])
+                await _emit(
+                    tx,
+                    conv=conv,
+                    type="reminder_cancelled",
+                    source=source,
+                    target_type="teammate",
+                    target_id=teammate.id,
+                )
+            return
+        ticketing = await statuses_store.ticketing_enabled(tx, company_id=conv.company_id)
+        status = None
+        if status_ref is not None or ticketing:
+            status = await _ticket_status(
+                tx, principal=principal, ref=status_ref, category="waiting"
+            )
+        row = {"scheduled_at": when, "status_id": status.id if status else None, "updated_at": now}
+        if existing is None:
+            await crud.insert(
+                tx,
+                reminders,
+                company_id=conv.company_id,
+                conversation_id=conv.id,
+                teammate_id=teammate.id,
+                created_at=now,
+                fired_at=None,
+                **row,
+            )
+        else:
+            await crud.update(
+                tx, reminders, company_id=conv.company_id, key=existing["id"], fired_at=None, **row
+            )
+        await _emit(
+            tx,
+            conv=conv,
+            type="reminder_set",
+            source=source,
+            target_type="teammate",
+            target_id=teammate.id,
+            data={"scheduled_at": when},
+        )
+        if status is not None:
+            values = await _set_status(
+                tx,
+                principal=principal,
+                conv=conv,
+                status=status,
+                source=source,
+                now=now,
+                move=False,
+            )
+        else:
+            values = {}
+        # Snoozed: archived until the reminder reopens it.
+        values.update(await _move_state(tx, conv=conv, state="archived", source=source, now=now))
+        values["updated_at"] = now
+        await crud.update(tx, conversations, company_id=conv.company_id, key=conv.id, **values)
+
+
+async def do_delete_conversation(
+    db: Database, *, principal: Principal, conv: store.Conversation
+) -> None:
+    """Delete a trashed conversation for good (400 unless it is in the trash). Its events stay,
+    and Porch logs ``conversation_deleted``."""
+    if conv.state != "trashed":
+        raise BadRequest("Only a conversation in the trash can be deleted")
+    async with db.transaction() as tx:
+        await store.delete_for_good(tx, company_id=conv.company_id, key=conv.id)
+        await _emit(
+            tx,
+            conv=conv,
+            type="conversation_deleted",
+            source=log.source_of(principal),
+            target_type="conversation",
+            target_id=conv.id,
+        )

@@ -7,8 +7,11 @@ from typing import Any, NamedTuple
 import orjson
 import sqlalchemy as sa
 
-from porch.store.db import Query, Reader, Row, in_list
+from porch.store.db import Connection, Query, Reader, Row, in_list
 from porch.store.tables import (
+    comment_mentions,
+    comments,
+    conversation_followers,
     conversation_inboxes,
     conversation_links,
     conversation_tags,
@@ -223,3 +226,95 @@ async def link_rows_of(conn: Reader, *, keys: list[int]) -> dict[int, list[Row]]
 async def reminder_rows_of(conn: Reader, *, keys: list[int]) -> dict[int, list[Row]]:
     """Scheduled (not yet fired) reminders of each conversation."""
     return _grouped(await conn.fetch_all(_REMINDERS_OF, keys=keys))
+
+
+# --- Updates: followers, reminders, deletion ------------------------------------------------
+
+_FOLLOWERS_OF = Query(
+    sa.select(conversation_followers.c.teammate_id)
+    .where(conversation_followers.c.conversation_id == sa.bindparam("key"))
+    .order_by(conversation_followers.c.teammate_id)
+)
+_REMINDER = Query(
+    sa.select(reminders).where(
+        reminders.c.company_id == sa.bindparam("company_id"),
+        reminders.c.conversation_id == sa.bindparam("key"),
+        reminders.c.teammate_id == sa.bindparam("teammate_id"),
+    )
+)
+_ACTIVE_REMINDERS = Query(
+    sa.select(reminders.c.id).where(
+        reminders.c.company_id == sa.bindparam("company_id"),
+        reminders.c.conversation_id == sa.bindparam("key"),
+        reminders.c.fired_at.is_(None),
+    )
+)
+# Every company's reminders that fell due and have not fired, soonest first (the worker's scan).
+_DUE = Query(
+    sa.select(reminders)
+    .where(
+        reminders.c.fired_at.is_(None),
+        reminders.c.scheduled_at <= sa.bindparam("now", type_=sa.BigInteger),
+    )
+    .order_by(reminders.c.scheduled_at, reminders.c.id)
+    .limit(sa.bindparam("lim"))
+)
+# Claiming a reminder: only the first writer sees a row changed, so it fires once.
+_FIRE = Query(
+    sa.update(reminders)
+    .where(reminders.c.id == sa.bindparam("key"), reminders.c.fired_at.is_(None))
+    .values(fired_at=sa.bindparam("now", type_=sa.BigInteger))
+)
+_MERGED_INTO = Query(sa.select(t.c.id).where(_cid, in_list(t.c.merged_into_id, "keys")))
+_comment_keys = sa.select(comments.c.id).where(in_list(comments.c.conversation_id, "keys"))
+_DELETES = [
+    Query(sa.delete(comment_mentions).where(comment_mentions.c.comment_id.in_(_comment_keys))),
+    Query(sa.delete(comments).where(in_list(comments.c.conversation_id, "keys"))),
+    Query(sa.delete(reminders).where(in_list(reminders.c.conversation_id, "keys"))),
+    *[
+        Query(sa.delete(j).where(in_list(j.c.conversation_id, "keys")))
+        for j in (
+            conversation_inboxes,
+            conversation_tags,
+            conversation_followers,
+            conversation_links,
+        )
+    ],
+    Query(sa.delete(t).where(_cid, in_list(t.c.id, "keys"))),
+]
+
+
+async def follower_keys(conn: Reader, *, key: int) -> list[int]:
+    return [r["teammate_id"] for r in await conn.fetch_all(_FOLLOWERS_OF, key=key)]
+
+
+async def reminder_of(conn: Reader, *, company_id: int, key: int, teammate_id: int) -> Row | None:
+    """The reminder row (fired or not) of one teammate on a conversation."""
+    return await conn.fetch_one(_REMINDER, company_id=company_id, key=key, teammate_id=teammate_id)
+
+
+async def has_active_reminder(conn: Reader, *, company_id: int, key: int) -> bool:
+    return bool(await conn.fetch_all(_ACTIVE_REMINDERS, company_id=company_id, key=key))
+
+
+async def due_reminders(conn: Reader, *, now: int, limit: int) -> list[Row]:
+    """Reminders of any company due at ``now`` and not fired yet, soonest first."""
+    return await conn.fetch_all(_DUE, now=now, lim=limit)
+
+
+async def claim_reminder(tx: Connection, *, key: int, now: int) -> bool:
+    """Mark a reminder fired; False if another process fired it first."""
+    return await tx.execute(_FIRE, key=key, now=now) == 1
+
+
+async def delete_for_good(tx: Connection, *, company_id: int, key: int) -> None:
+    """Delete a conversation, the conversations merged into it, and everything that hangs off
+    them (join rows, reminders, comments and their mentions). Events stay."""
+    doomed = [key]
+    frontier = [key]
+    while frontier:
+        rows = await tx.fetch_all(_MERGED_INTO, company_id=company_id, keys=frontier)
+        frontier = [r["id"] for r in rows if r["id"] not in doomed]
+        doomed.extend(frontier)
+    for q in _DELETES:
+        await tx.execute(q, company_id=company_id, keys=doomed)

@@ -63,6 +63,7 @@ class Filter:
     after_ms: int | None = None
     before_ms: int | None = None
     inbox_ids: list[int] | None = None
+    conversation_id: int | None = None
 
 
 def _flag(name: str) -> sa.BindParameter[bool]:
@@ -78,6 +79,13 @@ _conv = conversations.c
 _visible = sa.or_(
     sa.and_(t.c.conversation_id.is_(None), _flag("company_wide")),
     sa.exists(sa.select(_conv.id).where(_conv.id == t.c.conversation_id, conversation_visible)),
+    # The events of a conversation deleted for good stay readable by company-wide tokens, so
+    # that consumers of the log (a warehouse sync) learn of the deletion.
+    sa.and_(
+        _flag("company_wide"),
+        t.c.conversation_id.is_not(None),
+        ~sa.exists(sa.select(_conv.id).where(_conv.id == t.c.conversation_id)),
+    ),
 )
 _filters = sa.and_(
     sa.or_(_flag("any_type"), in_list(t.c.type, "types")),
@@ -92,6 +100,11 @@ _filters = sa.and_(
                 in_list(conversation_inboxes.c.inbox_id, "inbox_ids"),
             )
         ),
+    ),
+    # The events of one conversation (GET /conversations/{id}/events).
+    sa.or_(
+        sa.not_(_flag("by_conversation")),
+        t.c.conversation_id == sa.bindparam("conversation_key", type_=sa.BigInteger),
     ),
 )
 
@@ -163,6 +176,8 @@ async def page(
         before_ms=_NO_UPPER if filter.before_ms is None else filter.before_ms,
         by_inbox=filter.inbox_ids is not None,
         inbox_ids=filter.inbox_ids or [],
+        by_conversation=filter.conversation_id is not None,
+        conversation_key=filter.conversation_id or 0,
         cursor=after,
         **vis,
         lim=limit,

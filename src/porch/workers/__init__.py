@@ -1,0 +1,1 @@
+"""Background work an API process runs beside serving requests (reminders)."""
