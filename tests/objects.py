@@ -47,4 +47,35 @@ def one_of_everything(company: Company) -> dict[str, str]:
     found["link_id"] = api.ok(
         "POST", "/links", 201, json={"external_url": f"https://walk.test/{company.key}"}
     )["id"]
+    # A comment with an attached file (it becomes the walk's comment, so that the pair of
+    # /comments/{comment_id}/download/{attachment_link_id} belongs together).
+    with_file = api.ok(
+        "POST",
+        f"/conversations/{found['conversation_id']}/comments",
+        201,
+        data={"body": "walk with a file"},
+        files=[("attachments[]", ("walk.txt", b"walk", "text/plain"))],
+    )
+    found["comment_id"] = with_file["id"]
+    found["attachment_link_id"] = with_file["attachments"][0]["id"]
+    add_message(company, found)
     return found
+
+
+def add_message(company: Company, found: dict[str, str]) -> None:
+    """An imported message in the walk's inbox, as ``message_id``."""
+    api = company.api
+    imported = api.ok(
+        "POST",
+        f"/inboxes/{found['inbox_id']}/imported_messages",
+        202,
+        json={
+            "sender": {"handle": "walker@example.com"},
+            "to": ["walk@example.com"],
+            "body": "walk",
+            "external_id": f"walk-{company.key}",
+            "created_at": 1_700_000_000,
+            "metadata": {"is_inbound": True},
+        },
+    )
+    found["message_id"] = api.ok("GET", f"/messages/alt:uid:{imported['message_uid']}")["id"]

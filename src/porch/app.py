@@ -16,6 +16,8 @@ from porch.config import Settings
 from porch.domain.auth import Authenticator
 from porch.domain.errors import Conflict, MethodNotAllowed, Moved, PorchError, RateLimited
 from porch.domain.ratelimit import DEFAULT_PER_MINUTE, Quota, RateLimiter
+from porch.storage import BlobStore
+from porch.storage.local import LocalBlobStore
 from porch.store import db as dbmod
 from porch.workers.reminders import run_reminders
 
@@ -51,6 +53,7 @@ class Porch:
         self._db = db
         self.auth: Authenticator | None = None
         self.limiter: RateLimiter | None = None
+        self.blobs: BlobStore = LocalBlobStore(settings.data_dir / "attachments")
         self._stop = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
         if db is not None:

@@ -30,6 +30,7 @@ CUSTOM_FIELD = "fld"
 EVENT = "evt"
 STATUS = "sts"
 SIGNATURE = "sig"
+FILE = "fil"
 TOKEN = "tok"  # noqa: S105 - an id prefix, not a secret
 
 

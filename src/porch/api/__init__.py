@@ -26,7 +26,9 @@ MODULES = (
     "signatures",
     "conversations",
     "comments",
+    "attachments",
     "links",
+    "messages",
     "admin",
     "admin_conversations",
 )

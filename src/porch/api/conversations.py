@@ -12,8 +12,9 @@ from porch.api.http import no_content as _no_content  # the links section import
 from porch.api.models import Body, Name, Ref, Refs, Text
 from porch.api.pagination import collection, read_page
 from porch.api.routing import Routes
-from porch.api.shapes import conversation_json, inbox_json, teammate_json
+from porch.api.shapes import conversation_json, inbox_json, message_json, teammate_json
 from porch.domain import conversations as domain
+from porch.domain import messages as messages_domain
 from porch.domain.errors import BadRequest
 from porch.store.conversations import Conversation
 
@@ -307,6 +308,29 @@ async def list_conversation_events(req: Request) -> Response:
     """List a conversation's events, newest first, 15 at most per page."""
     conv = await _conversation(req)
     return await list_page(req, public_only=True, maximum=FRONT_PAGE, conversation_id=conv.id)
+
+
+@routes.get(
+    "/conversations/{conversation_id}/messages",
+    "list-conversation-messages",
+    scope="messages:read",
+)
+async def list_conversation_messages(req: Request) -> Response:
+    """A page of a conversation's messages, newest first unless sort_order=asc."""
+    page = read_page(req, key_width=2, sort_fields=("created_at",), default_desc=True)
+    if page.after and not all(isinstance(v, int) for v in page.after):
+        raise BadRequest("Invalid page_token")
+    after = (int(page.after[0]), int(page.after[1])) if page.after else None
+    conv = await _conversation(req)
+    views, nxt = await messages_domain.list_messages(
+        req.db,
+        principal=req.principal,
+        conversation=conv,
+        after=after,
+        limit=page.limit,
+        descending=page.descending,
+    )
+    return collection(req, [message_json(req, v) for v in views], list(nxt) if nxt else None)
 
 
 # --- Links of a conversation (links helper) ---

@@ -112,7 +112,7 @@ def _target_json(req: Request, target: Target) -> dict[str, Any]:
     if isinstance(target, Tag):
         return tag_json(req, target)
     if isinstance(target, CommentView):
-        return comment_json(req, target.comment, target.author)
+        return comment_json(req, target.comment, target.author, target.attachments)
     if isinstance(target, Link):
         return link_json(req, target)
     return inbox_json(req, target)

@@ -7,6 +7,7 @@ the object Front's spec describes: its required fields, its nullable fields as n
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -14,6 +15,8 @@ import orjson
 from porch import ids
 from porch.api.http import Request
 from porch.domain.conversations import ConversationView
+from porch.domain.messages import MessageView
+from porch.store.attachments import Attachment
 from porch.store.channels import Channel
 from porch.store.comments import Comment
 from porch.store.inboxes import Inbox
@@ -183,8 +186,7 @@ def conversation_json(req: Request, view: ConversationView) -> dict[str, Any]:
         "status": c.front_status,
         "ticket_ids": [f"TICKET-{c.ticket_number}"] if c.ticket_number else [],
         "assignee": teammate_json(req, view.assignee) if view.assignee else None,
-        # The main recipient comes from messages, which arrive with the messages API.
-        "recipient": None,
+        "recipient": recipient_json(req, view.recipient) if view.recipient else None,
         "tags": [tag_json(req, t) for t in view.tags],
         "links": [link_json(req, link) for link in view.links],
         "custom_fields": c.fields,
@@ -217,7 +219,9 @@ def conversation_json(req: Request, view: ConversationView) -> dict[str, Any]:
     return body
 
 
-def comment_json(req: Request, comment: Comment, author: Teammate) -> dict[str, Any]:
+def comment_json(
+    req: Request, comment: Comment, author: Teammate, attachments: Sequence[Attachment] = ()
+) -> dict[str, Any]:
     base = req.base_url
     cid = ids.encode(ids.COMMENT, comment.id)
     self_link = f"{base}/comments/{cid}"
@@ -239,8 +243,80 @@ def comment_json(req: Request, comment: Comment, author: Teammate) -> dict[str, 
         "author": teammate_json(req, author),
         "body": comment.body,
         "posted_at": comment.posted_at / 1000,
-        # Attachments arrive with the attachments API.
-        "attachments": [],
+        "attachments": [attachment_json(req, a) for a in attachments],
         # SQLite hands booleans back as 0/1.
         "is_pinned": bool(comment.is_pinned),
     }
+
+
+def attachment_json(req: Request, attachment: Attachment) -> dict[str, Any]:
+    fid = ids.encode(ids.FILE, attachment.id)
+    metadata: dict[str, Any] = {"is_inline": bool(attachment.is_inline)}
+    if attachment.cid is not None:
+        metadata["cid"] = attachment.cid
+    return {
+        "id": fid,
+        "filename": attachment.filename,
+        "url": f"{req.base_url}/download/{fid}",
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "metadata": metadata,
+    }
+
+
+def recipient_json(req: Request, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A message recipient row: its handle, name, role and the contact holding the handle."""
+    contact = row["contact_id"]
+    return {
+        "_links": {
+            "related": {
+                "contact": (
+                    f"{req.base_url}/contacts/{ids.encode(ids.CONTACT, contact)}"
+                    if contact
+                    else None
+                )
+            }
+        },
+        "name": row["name"],
+        "handle": row["handle"],
+        "role": row["role"],
+    }
+
+
+def message_json(req: Request, view: MessageView) -> dict[str, Any]:
+    m = view.message
+    base = req.base_url
+    mid = ids.encode(ids.MESSAGE, m.id)
+    self_link = f"{base}/messages/{mid}"
+    meta = m.meta
+    body: dict[str, Any] = {
+        "_links": {
+            "self": self_link,
+            "related": {
+                "conversation": (
+                    f"{base}/conversations/{ids.encode(ids.CONVERSATION, m.conversation_id)}"
+                ),
+                "message_seen": self_link + "/seen",
+            },
+        },
+        "id": mid,
+        "message_uid": m.uid,
+        "type": m.type,
+        # SQLite hands booleans back as 0/1.
+        "is_inbound": bool(m.is_inbound),
+        "draft_mode": None,
+        "created_at": m.created_at / 1000,
+        "subject": m.subject,
+        "blurb": m.blurb,
+        "recipients": [recipient_json(req, r) for r in view.recipients],
+        "body": m.body,
+        "text": m.text,
+        # Attachments of messages arrive with the attachments API.
+        "attachments": [],
+        "metadata": {k: meta[k] for k in ("thread_ref", "headers") if k in meta},
+    }
+    # The spec does not let author be null: inbound messages (and imports without an author)
+    # leave it out.
+    if view.author is not None:
+        body["author"] = teammate_json(req, view.author)
+    return body

@@ -11,6 +11,7 @@ may change its body, as in Front.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from porch import ids
@@ -18,6 +19,7 @@ from porch.domain import teammates
 from porch.domain.errors import BadRequest, Forbidden, not_found
 from porch.domain.principal import Principal
 from porch.events import log
+from porch.store import attachments as attachments_store
 from porch.store import comments as store
 from porch.store import conversations as conversations_store
 from porch.store import crud, joins
@@ -40,6 +42,7 @@ class CommentView:
 
     comment: store.Comment
     author: Teammate
+    attachments: tuple[attachments_store.Attachment, ...] = ()
 
 
 async def access_comment(conn: Reader, *, principal: Principal, ref: str) -> store.Comment:
@@ -66,13 +69,23 @@ async def access_comment(conn: Reader, *, principal: Principal, ref: str) -> sto
 async def views(
     conn: Reader, *, principal: Principal, comments: list[store.Comment]
 ) -> list[CommentView]:
-    """Each comment with its author, loaded in one query."""
+    """Each comment with its author and attachments, loaded in one query each."""
     author_keys = sorted({c.author_id for c in comments})
     authors = {
         t.id: t
         for t in await teammates_store.many(conn, company_id=principal.company_id, keys=author_keys)
     }
-    return [CommentView(c, authors[c.author_id]) for c in comments if c.author_id in authors]
+    files = await attachments_store.of_owners(
+        conn,
+        company_id=principal.company_id,
+        owner_type=attachments_store.COMMENT,
+        keys=[c.id for c in comments],
+    )
+    return [
+        CommentView(c, authors[c.author_id], tuple(files.get(c.id, ())))
+        for c in comments
+        if c.author_id in authors
+    ]
 
 
 async def list_comments(
@@ -152,8 +165,10 @@ async def do_add_comment(
     author_ref: str | None,
     is_pinned: bool,
     reply_to: store.Comment | None = None,
+    files: Sequence[attachments_store.StoredFile] = (),
 ) -> store.Comment:
-    """Add a comment (a reply to ``reply_to`` if given) to ``conversation``.
+    """Add a comment (a reply to ``reply_to`` if given) to ``conversation``, with ``files``
+    (already in the blob store) attached in the same transaction.
 
     The author is the teammate ``author_ref`` names, else the API bot teammate.
     """
@@ -177,6 +192,14 @@ async def do_add_comment(
             token_id=principal.token_id,
             posted_at=now,
             updated_at=now,
+        )
+        await attachments_store.insert(
+            tx,
+            company_id=principal.company_id,
+            owner_type=attachments_store.COMMENT,
+            owner_id=key,
+            files=files,
+            now=now,
         )
         await log.append(
             tx,

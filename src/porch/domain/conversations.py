@@ -23,6 +23,7 @@ from porch.events import log
 from porch.store import conversations as store
 from porch.store import crud, joins
 from porch.store import inboxes as inboxes_store
+from porch.store import messages as messages_store
 from porch.store import statuses as statuses_store
 from porch.store import teammates as teammates_store
 from porch.store.db import Connection, Database, Reader, Row
@@ -56,6 +57,9 @@ class ConversationView:
     reminders: list[Row]
     status: Status | None
     inbox_ids: list[int]
+    # The main recipient (a message recipient row): the sender of the latest message if it came
+    # in, else the first recipient of the latest (outbound) message; None before any message.
+    recipient: Row | None = None
 
 
 async def access_conversation(
@@ -98,6 +102,7 @@ async def views(
     link_rows = await store.link_rows_of(conn, keys=keys)
     reminder_rows = await store.reminder_rows_of(conn, keys=keys)
     inbox_keys = await store.inbox_keys_of(conn, keys=keys)
+    latest = await messages_store.latest_recipients_of(conn, company_id=company_id, keys=keys)
     assignee_keys = sorted({c.assignee_id for c in convs if c.assignee_id is not None})
     assignees = {
         t.id: t for t in await teammates_store.many(conn, company_id=company_id, keys=assignee_keys)
@@ -121,9 +126,18 @@ async def views(
                 reminders=reminder_rows.get(c.id, []),
                 status=status_map.get(c.status_id) if c.status_id else None,
                 inbox_ids=inbox_keys.get(c.id, []),
+                recipient=_main_recipient(latest.get(c.id)),
             )
         )
     return out
+
+
+def _main_recipient(latest: tuple[bool, list[Row]] | None) -> Row | None:
+    if latest is None:
+        return None
+    inbound, rows = latest
+    wanted = ("from",) if inbound else ("to", "cc", "bcc")
+    return next((r for r in rows if r["role"] in wanted), None)
 
 
 def check_status_filters(statuses: list[str]) -> list[str] | None:

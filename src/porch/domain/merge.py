@@ -69,7 +69,7 @@ async def do_merge_conversations(
             # Checked again inside the transaction: a concurrent merge may have won.
             if current is None or current.merged_into_id is not None:
                 raise Conflict(f"{ids.encode(ids.CONVERSATION, source.id)} was already merged")
-            await store.move_comments(tx, company_id=company_id, source=source.id, target=target.id)
+            await store.move_contents(tx, company_id=company_id, source=source.id, target=target.id)
             for join in _MOVED:
                 await store.copy_join(
                     tx, join, company_id=company_id, source=source.id, target=target.id, move=True

@@ -18,6 +18,8 @@ from porch.store.tables import (
     conversations,
     inboxes,
     links,
+    message_recipients,
+    messages,
     reminders,
     tags,
 )
@@ -267,7 +269,10 @@ _FIRE = Query(
 )
 _MERGED_INTO = Query(sa.select(t.c.id).where(_cid, in_list(t.c.merged_into_id, "keys")))
 _comment_keys = sa.select(comments.c.id).where(in_list(comments.c.conversation_id, "keys"))
+_message_keys = sa.select(messages.c.id).where(in_list(messages.c.conversation_id, "keys"))
 _DELETES = [
+    Query(sa.delete(message_recipients).where(message_recipients.c.message_id.in_(_message_keys))),
+    Query(sa.delete(messages).where(in_list(messages.c.conversation_id, "keys"))),
     Query(sa.delete(comment_mentions).where(comment_mentions.c.comment_id.in_(_comment_keys))),
     Query(sa.delete(comments).where(in_list(comments.c.conversation_id, "keys"))),
     Query(sa.delete(reminders).where(in_list(reminders.c.conversation_id, "keys"))),

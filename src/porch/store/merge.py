@@ -7,16 +7,22 @@ import sqlalchemy as sa
 from porch.store import crud
 from porch.store.crud import Join
 from porch.store.db import Connection, Query, Reader
-from porch.store.tables import comments, conversations, reminders
+from porch.store.tables import comments, conversations, messages, reminders
 
-_MOVE_COMMENTS = Query(
-    sa.update(comments)
-    .where(
-        comments.c.company_id == sa.bindparam("company_id"),
-        comments.c.conversation_id == sa.bindparam("source"),
+
+def _mover(table: sa.Table) -> Query:
+    return Query(
+        sa.update(table)
+        .where(
+            table.c.company_id == sa.bindparam("company_id"),
+            table.c.conversation_id == sa.bindparam("source"),
+        )
+        .values(conversation_id=sa.bindparam("target"))
     )
-    .values(conversation_id=sa.bindparam("target"))
-)
+
+
+# What belongs to a conversation by its conversation_id column moves to the survivor.
+_MOVERS = (_mover(comments), _mover(messages))
 _REPOINT = Query(
     sa.update(conversations)
     .where(
@@ -63,8 +69,10 @@ async def copy_join(
         await crud.delete_where(tx, join.table, company_id=company_id, **{join.left: source})
 
 
-async def move_comments(tx: Connection, *, company_id: int, source: int, target: int) -> None:
-    await tx.execute(_MOVE_COMMENTS, company_id=company_id, source=source, target=target)
+async def move_contents(tx: Connection, *, company_id: int, source: int, target: int) -> None:
+    """Move the source's comments and messages to the survivor."""
+    for q in _MOVERS:
+        await tx.execute(q, company_id=company_id, source=source, target=target)
 
 
 async def repoint_merged(tx: Connection, *, company_id: int, source: int, target: int) -> None:

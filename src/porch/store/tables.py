@@ -441,3 +441,105 @@ comment_mentions = sa.Table(
     sa.Column("comment_id", Key, sa.ForeignKey("comments.id"), primary_key=True),
     sa.Column("teammate_id", Key, sa.ForeignKey("teammates.id"), primary_key=True),
 )
+
+attachments = sa.Table(
+    "attachments",
+    metadata,
+    _pk(),
+    _company(),
+    # The content's sha256 (hex): the blob store keeps each content once, however many
+    # attachments share it.
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("content_type", sa.Text, nullable=False),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("is_inline", sa.Boolean, nullable=False),
+    # The Content-ID an inline attachment is referenced by in an HTML body.
+    sa.Column("cid", sa.Text, nullable=True),
+    # comment | message | draft | template; owner_id is that row's key (no foreign key, as it
+    # names one of several tables).
+    sa.Column("owner_type", sa.Text, nullable=False),
+    sa.Column("owner_id", Key, nullable=False),
+    _ms("created_at"),
+    sa.Index(None, "owner_type", "owner_id"),
+    sqlite_autoincrement=True,
+)
+
+# --- Messages and contacts ----------------------------------------------------------------
+
+contacts = sa.Table(
+    "contacts",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("name", sa.Text, nullable=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("is_private", sa.Boolean, nullable=False),
+    sa.Column("custom_fields", sa.Text, nullable=False),
+    _ms("created_at"),
+    _ms("updated_at"),
+    sa.Index(None, "company_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+contact_handles = sa.Table(
+    "contact_handles",
+    metadata,
+    _company(),
+    sa.Column("contact_id", Key, sa.ForeignKey("contacts.id"), nullable=False),
+    # email | phone | twitter | facebook | intercom | front_chat | custom
+    sa.Column("source", sa.Text, nullable=False),
+    # As received; email addresses lower-cased, so that one address is one contact.
+    sa.Column("handle", sa.Text, nullable=False),
+    sa.UniqueConstraint("company_id", "source", "handle"),
+    sa.Index(None, "contact_id"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("conversation_id", Key, sa.ForeignKey("conversations.id"), nullable=False),
+    # Front's message_uid: generated on receipt, answered at once, an alias of the message.
+    sa.Column("uid", sa.Text, nullable=False),
+    # email | custom | sms | intercom | ... (Front's message types)
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("is_inbound", sa.Boolean, nullable=False),
+    sa.Column("is_draft", sa.Boolean, nullable=False),
+    # The teammate who wrote an outbound message.
+    sa.Column("author_id", Key, sa.ForeignKey("teammates.id"), nullable=True),
+    sa.Column("subject", sa.Text, nullable=False),
+    # The body as received (HTML or text), its plain text, and a short excerpt.
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("blurb", sa.Text, nullable=False),
+    # The importer's id: a message is imported once per inbox.
+    sa.Column("external_id", sa.Text, nullable=True),
+    # The sender's threading reference (custom channels, imports).
+    sa.Column("thread_ref", sa.Text, nullable=True),
+    _ms("created_at"),
+    sa.Column("channel_id", Key, sa.ForeignKey("channels.id"), nullable=True),
+    sa.Column("inbox_id", Key, sa.ForeignKey("inboxes.id"), nullable=True),
+    sa.Column("metadata", sa.Text, nullable=False),
+    sa.UniqueConstraint("uid"),
+    sa.UniqueConstraint("company_id", "inbox_id", "external_id"),
+    sa.Index(None, "conversation_id", "created_at"),
+    sa.Index(None, "company_id", "external_id"),
+    sa.Index(None, "company_id", "thread_ref"),
+    sqlite_autoincrement=True,
+)
+
+message_recipients = sa.Table(
+    "message_recipients",
+    metadata,
+    _company(),
+    sa.Column("message_id", Key, sa.ForeignKey("messages.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("contact_id", Key, sa.ForeignKey("contacts.id"), nullable=True),
+    sa.Column("handle", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=True),
+    # from | to | cc | bcc | reply-to
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Index(None, "contact_id"),
+)

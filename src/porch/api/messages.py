@@ -1,0 +1,152 @@
+"""Messages (Front tag "Messages"): receiving on custom channels, importing, fetching."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StrictInt
+
+from porch.api.http import Request, Response, json_response
+from porch.api.models import Body, Name, Ref, ShortText, Text
+from porch.api.routing import Routes
+from porch.api.shapes import message_json
+from porch.domain import messages as domain
+from porch.domain.channels import access_channel
+from porch.domain.inboxes import access_inbox
+
+routes = Routes()
+
+Handle = Annotated[ShortText, Field(min_length=1, max_length=512)]
+Handles = Annotated[list[Handle], Field(max_length=1000)]
+Subject = Annotated[ShortText, Field(max_length=1000)]
+
+
+def _accepted(uid: str) -> Response:
+    """Front's 202 for a message taken on; the message is already stored."""
+    return json_response({"status": "accepted", "message_uid": uid}, 202)
+
+
+class Sender(Body):
+    handle: Handle
+    name: Name | None = None
+    # Front resolves the sender by handle; a contact id is accepted and not needed.
+    contact_id: Ref | None = None
+
+
+class IncomingMetadata(Body):
+    thread_ref: Annotated[ShortText, Field(min_length=1, max_length=512)] | None = None
+    headers: dict[str, Any] | None = None
+
+
+class IncomingMessage(Body):
+    sender: Sender
+    body: Text
+    subject: Subject | None = None
+    body_format: Literal["html", "markdown"] = "markdown"
+    metadata: IncomingMetadata | None = None
+
+
+@routes.post(
+    "/channels/{channel_id}/incoming_messages",
+    "receive-custom-messages",
+    scope="messages:write",
+    status=202,
+    body=IncomingMessage,
+    burst=("tier2", "channel_id"),
+)
+async def receive_custom_messages(req: Request) -> Response:
+    """Receive a message on a custom channel, threaded by thread_ref or by sender."""
+    # Access first: another company's channel is a 404 whatever the body.
+    channel = await access_channel(
+        req.db, principal=req.principal, ref=req.path_params["channel_id"]
+    )
+    body = await req.parse(IncomingMessage)
+    meta = body.metadata
+    msg = await domain.do_receive_custom(
+        req.db,
+        principal=req.principal,
+        channel=channel,
+        sender=domain.Person(body.sender.handle, body.sender.name),
+        body=body.body,
+        subject=body.subject,
+        body_format=body.body_format,
+        thread_ref=meta.thread_ref if meta else None,
+        headers=meta.headers if meta else None,
+    )
+    return _accepted(msg.uid)
+
+
+class ImportSender(Body):
+    handle: Handle
+    name: Name | None = None
+    author_id: Ref | None = None
+
+
+class ImportMetadata(Body):
+    is_inbound: bool
+    thread_ref: Annotated[ShortText, Field(min_length=1, max_length=512)] | None = None
+    is_archived: bool = True
+    should_skip_rules: bool = True
+
+
+class ImportMessage(Body):
+    sender: ImportSender
+    to: Handles
+    cc: Handles = []
+    bcc: Handles = []
+    subject: Subject | None = None
+    body: Text
+    body_format: Literal["html", "markdown"] = "markdown"
+    external_id: Annotated[ShortText, Field(min_length=1, max_length=512)]
+    created_at: StrictInt
+    type: Literal["email", "sms", "intercom", "custom"] = "email"
+    assignee_id: Ref | None = None
+    tags: Annotated[list[Name], Field(max_length=100)] = []
+    conversation_id: Ref | None = None
+    metadata: ImportMetadata
+
+
+@routes.post(
+    "/inboxes/{inbox_id}/imported_messages",
+    "import-inbox-message",
+    scope="messages:write",
+    status=202,
+    body=ImportMessage,
+)
+async def import_inbox_message(req: Request) -> Response:
+    """Import a message into an inbox; an external_id imported before answers the same uid."""
+    inbox = await access_inbox(req.db, principal=req.principal, ref=req.path_params["inbox_id"])
+    body = await req.parse(ImportMessage)
+    msg = await domain.do_import(
+        req.db,
+        principal=req.principal,
+        inbox=inbox,
+        type=body.type,
+        sender=domain.Person(body.sender.handle, body.sender.name),
+        author_ref=body.sender.author_id,
+        to=list(body.to),
+        cc=list(body.cc),
+        bcc=list(body.bcc),
+        subject=body.subject,
+        body=body.body,
+        body_format=body.body_format,
+        external_id=body.external_id,
+        created_at=body.created_at,
+        assignee_ref=body.assignee_id,
+        tag_names=list(body.tags),
+        conversation_ref=body.conversation_id,
+        is_inbound=body.metadata.is_inbound,
+        thread_ref=body.metadata.thread_ref,
+        is_archived=body.metadata.is_archived,
+    )
+    return _accepted(msg.uid)
+
+
+@routes.get("/messages/{message_id}", "get-message", scope="messages:read")
+async def get_message(req: Request) -> Response:
+    """Fetch a message by id or by ``alt:uid:<message_uid>`` (404 until it exists)."""
+    msg = await domain.access_message(
+        req.db, principal=req.principal, ref=req.path_params["message_id"]
+    )
+    [view] = await domain.views(req.db, principal=req.principal, msgs=[msg])
+    return json_response(message_json(req, view))
