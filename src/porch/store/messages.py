@@ -36,6 +36,10 @@ class Message(NamedTuple):
     channel_id: int | None
     inbox_id: int | None
     metadata: str
+    draft_mode: str | None
+    version: str | None
+    delivery_status: str | None
+    error_type: str | None
 
     @classmethod
     def from_row(cls, row: Row) -> Message:

@@ -522,6 +522,12 @@ messages = sa.Table(
     sa.Column("channel_id", Key, sa.ForeignKey("channels.id"), nullable=True),
     sa.Column("inbox_id", Key, sa.ForeignKey("inboxes.id"), nullable=True),
     sa.Column("metadata", sa.Text, nullable=False),
+    # Drafts: private | shared, and the version a PATCH or DELETE must name (409 when stale).
+    sa.Column("draft_mode", sa.Text, nullable=True),
+    sa.Column("version", sa.Text, nullable=True),
+    # Outbound delivery: pending | sent | failed, and Front's error_type when it failed.
+    sa.Column("delivery_status", sa.Text, nullable=True),
+    sa.Column("error_type", sa.Text, nullable=True),
     sa.UniqueConstraint("uid"),
     sa.UniqueConstraint("company_id", "inbox_id", "external_id"),
     sa.Index(None, "conversation_id", "created_at"),
@@ -542,4 +548,27 @@ message_recipients = sa.Table(
     # from | to | cc | bcc | reply-to
     sa.Column("role", sa.Text, nullable=False),
     sa.Index(None, "contact_id"),
+)
+
+# --- Outbound delivery ----------------------------------------------------------------------
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("message_id", Key, sa.ForeignKey("messages.id"), nullable=False),
+    sa.Column("channel_id", Key, sa.ForeignKey("channels.id"), nullable=False),
+    # How it leaves: "custom_webhook" (POSTed to the channel's webhook_url) or "email" (the
+    # outbound mail queue of the email channel).
+    sa.Column("kind", sa.Text, nullable=False),
+    # pending | delivered | failed
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    _ms("next_attempt_at"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    _ms("created_at"),
+    _ms("updated_at"),
+    sa.Index(None, "state", "next_attempt_at"),
+    sqlite_autoincrement=True,
 )
