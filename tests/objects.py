@@ -59,6 +59,7 @@ def one_of_everything(company: Company) -> dict[str, str]:
     found["comment_id"] = with_file["id"]
     found["attachment_link_id"] = with_file["attachments"][0]["id"]
     add_message(company, found)
+    add_draft(company, found)
     return found
 
 
@@ -79,3 +80,13 @@ def add_message(company: Company, found: dict[str, str]) -> None:
         },
     )
     found["message_id"] = api.ok("GET", f"/messages/alt:uid:{imported['message_uid']}")["id"]
+
+
+def add_draft(company: Company, found: dict[str, str]) -> None:
+    """A shared draft on the walk's channel, as ``draft_id``."""
+    draft = company.api.ok(
+        "POST",
+        f"/channels/{found['channel_id']}/drafts",
+        json={"body": "walk draft", "mode": "shared"},
+    )
+    found["draft_id"] = draft["id"]

@@ -19,6 +19,7 @@ from porch.domain.ratelimit import DEFAULT_PER_MINUTE, Quota, RateLimiter
 from porch.storage import BlobStore
 from porch.storage.local import LocalBlobStore
 from porch.store import db as dbmod
+from porch.workers.outbound import Policy, run_outbound
 from porch.workers.reminders import run_reminders
 
 log = logging.getLogger("porch")
@@ -79,6 +80,17 @@ class Porch:
         # Reminders that fell due while no process ran fire now, then as they fall due.
         self._stop = asyncio.Event()
         self._workers = [asyncio.create_task(run_reminders(self.db, self._stop))]
+        # Sent messages still in the outbox (also from before a restart) leave now.
+        s = self.settings
+        policy = Policy(backoff=s.outbox_backoff_seconds, max_attempts=s.outbox_max_attempts)
+        outbound = run_outbound(
+            self.db,
+            self._stop,
+            base_url=s.public_url or "http://localhost",
+            policy=policy,
+            interval=s.outbox_poll_seconds,
+        )
+        self._workers.append(asyncio.create_task(outbound))
 
     async def shutdown(self) -> None:
         self._stop.set()

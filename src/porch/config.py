@@ -24,6 +24,11 @@ class Settings:
     # JSON request bodies above this size get 413 before they are parsed.
     max_json_body: int = 1024 * 1024
     sqlite_synchronous: str = "FULL"
+    # Sending: the first retry of a failed delivery waits this long, each next one twice as
+    # long; after this many attempts the message has failed. The worker looks every poll.
+    outbox_backoff_seconds: float = 2.0
+    outbox_max_attempts: int = 8
+    outbox_poll_seconds: float = 1.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -41,4 +46,7 @@ def load(data_dir: str | os.PathLike[str] | None = None) -> Settings:
         auth_cache_seconds=float(os.environ.get("PORCH_AUTH_CACHE_SECONDS", "5")),
         max_json_body=int(os.environ.get("PORCH_MAX_JSON_BODY", str(1024 * 1024))),
         sqlite_synchronous=os.environ.get("PORCH_SQLITE_SYNCHRONOUS", "FULL").upper(),
+        outbox_backoff_seconds=float(os.environ.get("PORCH_OUTBOX_BACKOFF_SECONDS", "2")),
+        outbox_max_attempts=int(os.environ.get("PORCH_OUTBOX_MAX_ATTEMPTS", "8")),
+        outbox_poll_seconds=float(os.environ.get("PORCH_OUTBOX_POLL_SECONDS", "1")),
     )

@@ -29,6 +29,7 @@ MODULES = (
     "attachments",
     "links",
     "messages",
+    "drafts",
     "admin",
     "admin_conversations",
 )

@@ -1,4 +1,4 @@
-"""Messages (Front tag "Messages"): receiving on custom channels, importing, fetching."""
+"""Messages (Front tag "Messages"): receiving on custom channels, importing, fetching, sending."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictInt
 
+from porch.api import multipart
 from porch.api.http import Request, Response, json_response
 from porch.api.models import Body, Name, Ref, ShortText, Text
 from porch.api.routing import Routes
 from porch.api.shapes import message_json
 from porch.domain import messages as domain
+from porch.domain import outbound
 from porch.domain.channels import access_channel
+from porch.domain.conversations import access_conversation
+from porch.domain.errors import BadRequest
 from porch.domain.inboxes import access_inbox
 
 routes = Routes()
@@ -150,3 +154,102 @@ async def get_message(req: Request) -> Response:
     )
     [view] = await domain.views(req.db, principal=req.principal, msgs=[msg])
     return json_response(message_json(req, view))
+
+
+# --- Sending --------------------------------------------------------------------------------
+
+
+class SendOptions(Body):
+    tag_ids: Annotated[list[Ref], Field(max_length=100)] = []
+    archive: bool = True
+
+
+class OutboundMessage(Body):
+    to: Handles = []
+    cc: Handles = []
+    bcc: Handles = []
+    sender_name: Name | None = None
+    subject: Subject | None = None
+    author_id: Ref | None = None
+    body: Text
+    # Front's text version of an email body; Porch derives the text from the body.
+    text: Text | None = None
+    options: SendOptions | None = None
+    signature_id: Ref | None = None
+    should_add_default_signature: bool = False
+
+
+class OutboundReplyMessage(OutboundMessage):
+    channel_id: Ref | None = None
+    quote_body: Text | None = None
+
+
+def _outgoing(body: OutboundMessage) -> outbound.Outgoing:
+    options = body.options or SendOptions()
+    return outbound.Outgoing(
+        to=list(body.to),
+        cc=list(body.cc),
+        bcc=list(body.bcc),
+        sender_name=body.sender_name,
+        subject=body.subject,
+        author_ref=body.author_id,
+        body=body.body,
+        archive=options.archive,
+        tag_refs=list(options.tag_ids),
+        signature_ref=body.signature_id,
+    )
+
+
+def _json_only(req: Request) -> None:
+    if multipart.is_multipart(req):
+        raise BadRequest("Sending attachments (multipart/form-data) is not supported yet")
+
+
+@routes.post(
+    "/channels/{channel_id}/messages",
+    "create-message",
+    scope="messages:send",
+    status=202,
+    body=OutboundMessage,
+)
+async def create_message(req: Request) -> Response:
+    """Send a message in a new conversation of the channel's inbox; stored before the 202."""
+    channel = await access_channel(
+        req.db, principal=req.principal, ref=req.path_params["channel_id"]
+    )
+    _json_only(req)
+    body = await req.parse(OutboundMessage)
+    msg = await outbound.do_send(
+        req.db, principal=req.principal, channel=channel, conversation=None, out=_outgoing(body)
+    )
+    return _accepted(msg.uid)
+
+
+@routes.post(
+    "/conversations/{conversation_id}/messages",
+    "create-message-reply",
+    scope="messages:send",
+    status=202,
+    body=OutboundReplyMessage,
+)
+async def create_message_reply(req: Request) -> Response:
+    """Reply in a conversation, on channel_id or the channel of its latest message."""
+    conversation = await access_conversation(
+        req.db, principal=req.principal, ref=req.path_params["conversation_id"]
+    )
+    _json_only(req)
+    body = await req.parse(OutboundReplyMessage)
+    named = None
+    if body.channel_id is not None:
+        named = await access_channel(req.db, principal=req.principal, ref=body.channel_id)
+    channel = await outbound.reply_channel(
+        req.db, principal=req.principal, conversation=conversation, channel=named
+    )
+    msg = await outbound.do_send(
+        req.db,
+        principal=req.principal,
+        channel=channel,
+        conversation=conversation,
+        out=_outgoing(body),
+    )
+    return _accepted(msg.uid)

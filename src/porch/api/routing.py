@@ -108,13 +108,16 @@ class Routes:
 
 
 class _Node:
-    __slots__ = ("methods", "param", "param_name", "static")
+    __slots__ = ("methods", "param", "param_name", "renames", "static")
 
     def __init__(self) -> None:
         self.static: dict[str, _Node] = {}
         self.param: _Node | None = None
         self.param_name = ""
         self.methods: dict[str, Operation] = {}
+        # Per method: path parameters this operation names differently from the tree (Front's
+        # spec has PATCH /drafts/{message_id}/ beside DELETE /drafts/{draft_id}).
+        self.renames: dict[str, dict[str, str]] = {}
 
 
 def _segments(path: str) -> list[str]:
@@ -130,19 +133,22 @@ class Router:
 
     def add(self, op: Operation) -> None:
         node = self._root
+        renames: dict[str, str] = {}
         for seg in _segments(op.path):
             if seg.startswith("{") and seg.endswith("}"):
                 if node.param is None:
                     node.param = _Node()
                     node.param_name = seg[1:-1]
                 elif node.param_name != seg[1:-1]:
-                    raise ValueError(f"{op.path}: parameter {seg} clashes with {node.param_name}")
+                    renames[node.param_name] = seg[1:-1]
                 node = node.param
             else:
                 node = node.static.setdefault(seg, _Node())
         if op.method in node.methods:
             raise ValueError(f"duplicate route {op.method} {op.path}")
         node.methods[op.method] = op
+        if renames:
+            node.renames[op.method] = renames
         self.operations.append(op)
 
     def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]]:
@@ -155,6 +161,9 @@ class Router:
         if op is None:
             allow = sorted(node.methods)
             raise MethodNotAllowed(f"{method} is not allowed on {path}", allow=allow)
+        renames = node.renames.get(method)
+        if renames:
+            params = {renames.get(k, k): v for k, v in params.items()}
         return op, params
 
     def _find(self, node: _Node, parts: list[str], i: int, params: dict[str, str]) -> _Node | None:

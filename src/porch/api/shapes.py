@@ -319,4 +319,8 @@ def message_json(req: Request, view: MessageView) -> dict[str, Any]:
     # leave it out.
     if view.author is not None:
         body["author"] = teammate_json(req, view.author)
+    # Drafts show their mode and the version an edit or a delete must name.
+    if m.is_draft:
+        body["draft_mode"] = m.draft_mode
+        body["version"] = m.version
     return body

@@ -95,6 +95,12 @@ async def access_message(conn: Reader, *, principal: Principal, ref: str) -> sto
         )
         if conv is None:
             found = None
+    if found is not None and found.is_draft:
+        # A private draft is its author's: the drafts module decides who else sees it.
+        from porch.domain.drafts import sees_draft
+
+        if not sees_draft(principal, found):
+            found = None
     if found is None:
         raise not_found("message", ref)
     return found

@@ -290,3 +290,99 @@ async def add_recipient(
         name=name,
         role=role,
     )
+
+
+# --- Drafts (appended by the drafts module) -------------------------------------------------
+
+_DRAFTS_OF = Query(
+    sa.select(t)
+    .where(_cid, t.c.conversation_id == sa.bindparam("conversation_id"), t.c.is_draft == sa.true())
+    .order_by(t.c.created_at, t.c.id)
+)
+_SET_DRAFT = Query(
+    sa.update(t)
+    .where(
+        _cid,
+        t.c.id == sa.bindparam("key"),
+        t.c.is_draft == sa.true(),
+        t.c.version == sa.bindparam("old_version"),
+    )
+    .values(
+        channel_id=sa.bindparam("channel_id"),
+        inbox_id=sa.bindparam("inbox_id"),
+        type=sa.bindparam("type"),
+        subject=sa.bindparam("subject"),
+        body=sa.bindparam("body"),
+        text=sa.bindparam("text"),
+        blurb=sa.bindparam("blurb"),
+        draft_mode=sa.bindparam("draft_mode"),
+        version=sa.bindparam("new_version"),
+    )
+)
+_DROP_RECIPIENTS = Query(
+    sa.delete(r).where(
+        r.c.company_id == sa.bindparam("company_id"), r.c.message_id == sa.bindparam("key")
+    )
+)
+_DROP_DRAFT = Query(
+    sa.delete(t).where(
+        _cid,
+        t.c.id == sa.bindparam("key"),
+        t.c.is_draft == sa.true(),
+        t.c.version == sa.bindparam("version"),
+    )
+)
+
+
+async def drafts_of(conn: Reader, *, company_id: int, conversation_id: int) -> list[Message]:
+    """Every draft of a conversation, oldest first."""
+    rows = await conn.fetch_all(_DRAFTS_OF, company_id=company_id, conversation_id=conversation_id)
+    return [Message.from_row(row) for row in rows]
+
+
+async def set_draft(
+    tx: Connection,
+    *,
+    company_id: int,
+    key: int,
+    old_version: str,
+    new_version: str,
+    channel_id: int,
+    inbox_id: int,
+    type: str,
+    subject: str,
+    body: str,
+    text: str,
+    blurb: str,
+    draft_mode: str,
+) -> bool:
+    """Rewrite the draft ``key`` if its version is still ``old_version``; False if it is not."""
+    changed = await tx.execute(
+        _SET_DRAFT,
+        company_id=company_id,
+        key=key,
+        old_version=old_version,
+        new_version=new_version,
+        channel_id=channel_id,
+        inbox_id=inbox_id,
+        type=type,
+        subject=subject,
+        body=body,
+        text=text,
+        blurb=blurb,
+        draft_mode=draft_mode,
+    )
+    return bool(changed)
+
+
+async def drop_recipients(tx: Connection, *, company_id: int, key: int) -> None:
+    await tx.execute(_DROP_RECIPIENTS, company_id=company_id, key=key)
+
+
+async def drop_draft(tx: Connection, *, company_id: int, key: int, version: str) -> bool:
+    """Delete the draft ``key`` (its recipients first) if its version is still ``version``."""
+    row = await tx.fetch_one(_BY_KEY, company_id=company_id, key=key)
+    if row is None or row["version"] != version or not row["is_draft"]:
+        return False
+    await tx.execute(_DROP_RECIPIENTS, company_id=company_id, key=key)
+    return bool(await tx.execute(_DROP_DRAFT, company_id=company_id, key=key, version=version))

@@ -1,0 +1,185 @@
+"""Sending: a message written by the company, stored before the answer and delivered later.
+
+``do_send`` writes the message (outbound, ``delivery_status`` pending, authored by the named
+teammate or the API bot), its recipients, the conversation changes (a new conversation for a
+channel send, archive and tags by the options) and an ``outbox`` row, all in one transaction:
+the 202 is only answered once delivery is durable. The outbound worker then delivers it (custom
+channels: a POST to the channel's ``webhook_url``; email channels: the email queue).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from porch import ids
+from porch.domain import messages as msgs
+from porch.domain import teammates
+from porch.domain.conversations import _move_state, _retag, _tag_keys
+from porch.domain.errors import BadRequest, Forbidden, not_found
+from porch.domain.principal import Principal
+from porch.events import log
+from porch.store import channels as channels_store
+from porch.store import crud
+from porch.store import inboxes as inboxes_store
+from porch.store import messages as store
+from porch.store import outbox as outbox_store
+from porch.store.channels import Channel
+from porch.store.conversations import Conversation
+from porch.store.db import Connection, Database
+from porch.store.tables import conversations, messages, outbox
+from porch.timeutil import now_ms
+
+# How each channel type sends: (message type, handle source, outbox kind).
+SENDERS = {"custom": ("custom", "custom", "custom_webhook"), "smtp": ("email", "email", "email")}
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What a send request asks for, already parsed."""
+
+    to: list[str]
+    cc: list[str]
+    bcc: list[str]
+    sender_name: str | None
+    subject: str | None
+    author_ref: str | None
+    body: str
+    archive: bool
+    tag_refs: list[str]
+    signature_ref: str | None
+
+
+def check_outgoing(out: Outgoing, channel: Channel) -> None:
+    """Refuse what cannot be sent on ``channel`` before anything is written."""
+    if channel.type not in SENDERS:
+        raise BadRequest(f"Messages cannot be sent on {channel.type} channels through the API")
+    if out.signature_ref is not None and channel.type != "smtp":
+        raise Forbidden("Signatures are only supported on email channels")
+    if not (out.to or out.cc or out.bcc):
+        raise BadRequest("A message needs at least one recipient in to, cc or bcc")
+    for handle in [*out.to, *out.cc, *out.bcc]:
+        msgs.check_handle(handle)
+    msgs.check_body(out.body)
+
+
+async def reply_channel(
+    db: Database, *, principal: Principal, conversation: Conversation, channel: Channel | None
+) -> Channel:
+    """The channel a reply leaves by: the one named, else that of the conversation's latest
+    message; 400 when the conversation has none."""
+    if channel is not None:
+        return channel
+    key = await outbox_store.latest_channel_of(
+        db, company_id=principal.company_id, conversation_id=conversation.id
+    )
+    found = None
+    if key is not None:
+        found = await channels_store.get(db, company_id=principal.company_id, key=key)
+    if found is None:
+        raise BadRequest("This conversation has no channel to reply on: give channel_id")
+    return found
+
+
+async def do_send(
+    db: Database,
+    *,
+    principal: Principal,
+    channel: Channel,
+    conversation: Conversation | None,
+    out: Outgoing,
+) -> store.Message:
+    """Write ``out`` on ``channel`` (a new conversation in its inbox when ``conversation`` is
+    None) with its outbox row, in one transaction, and return the stored message."""
+    check_outgoing(out, channel)
+    msg_type, source, kind = SENDERS[channel.type]
+    company_id = principal.company_id
+    async with db.transaction() as tx:
+        inbox = await inboxes_store.get(tx, company_id=company_id, key=channel.inbox_id)
+        if inbox is None:
+            raise not_found("channel", ids.encode(ids.CHANNEL, channel.id))
+        if out.author_ref is not None:
+            author = await teammates.access_teammate(tx, principal=principal, ref=out.author_ref)
+            author_id = author.id
+        else:
+            author_id = await teammates.api_author(tx, principal=principal)
+        tag_keys = await _tag_keys(tx, principal=principal, refs_=out.tag_refs)
+        at = now_ms()
+        subject = out.subject if out.subject is not None else ""
+        is_new = conversation is None
+        if conversation is None:
+            conv = await msgs._new_conversation(
+                tx, principal=principal, inbox=inbox, subject=subject, state="open", at=at
+            )
+        else:
+            conv = conversation
+            if out.subject is None:
+                subject = conv.subject or ""
+        written = await msgs._write(
+            tx,
+            principal=principal,
+            conv=conv,
+            is_new=is_new,
+            msg=msgs.Incoming(
+                type=msg_type,
+                source=source,
+                is_inbound=False,
+                # The company sends: its address is the sender, not a contact.
+                sender=msgs.Person(
+                    channel.send_as or channel.address or ids.encode(ids.CHANNEL, channel.id),
+                    out.sender_name,
+                ),
+                sender_has_contact=False,
+                to=[msgs.Person(h) for h in out.to],
+                cc=[msgs.Person(h) for h in out.cc],
+                bcc=[msgs.Person(h) for h in out.bcc],
+                subject=subject,
+                body=out.body,
+                body_format="html" if channel.type == "smtp" else "markdown",
+                thread_ref=None,
+                external_id=None,
+                metadata={},
+                at=at,
+                author_id=author_id,
+            ),
+            channel_id=channel.id,
+            inbox_id=inbox.id,
+            state=None,
+        )
+        await crud.update(
+            tx, messages, company_id=company_id, key=written.id, delivery_status="pending"
+        )
+        await crud.insert(
+            tx,
+            outbox,
+            company_id=company_id,
+            message_id=written.id,
+            channel_id=channel.id,
+            kind=kind,
+            state="pending",
+            attempts=0,
+            next_attempt_at=at,
+            last_error=None,
+            created_at=at,
+            updated_at=at,
+        )
+        await _after_send(tx, principal=principal, conv=conv, out=out, tag_keys=tag_keys, at=at)
+        final = await store.get(tx, company_id=company_id, key=written.id)
+        assert final is not None
+        return final
+
+
+async def _after_send(
+    tx: Connection,
+    *,
+    principal: Principal,
+    conv: Conversation,
+    out: Outgoing,
+    tag_keys: list[int],
+    at: int,
+) -> None:
+    """The options: tag the conversation, then archive it (an open one) when asked."""
+    source = log.source_of(principal)
+    await _retag(tx, conv=conv, add=tag_keys, remove=[], source=source)
+    if out.archive and conv.state == "open":
+        values = await _move_state(tx, conv=conv, state="archived", source=source, now=at)
+        await crud.update(tx, conversations, company_id=conv.company_id, key=conv.id, **values)

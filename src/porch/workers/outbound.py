@@ -1,0 +1,206 @@
+"""Delivering sent messages: the outbox rows of custom channels are POSTed to the channel's
+``webhook_url``.
+
+Every API process runs the loop. A due row (pending, ``next_attempt_at`` passed) is claimed with
+a conditional UPDATE that moves ``next_attempt_at`` a lease ahead, so one process attempts it;
+if that process dies mid-attempt the lease runs out and another one tries again. The POST body
+is ``{"type": "message", "payload": <Front's message object>}``. A 2xx answer delivers the
+message (``delivery_status`` sent); anything else (or no answer) is retried after an
+exponential backoff, and after the last attempt the message has failed (``delivery_status``
+failed, ``error_type`` set, Front's ``sending_error`` event). Email rows wait for the email
+queue. Rows live in the database, so delivery goes on after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any, cast
+
+import httpx
+import orjson
+
+from porch.api.http import Request
+from porch.api.shapes import message_json
+from porch.domain.messages import MessageView
+from porch.events import log
+from porch.store import channels as channels_store
+from porch.store import crud
+from porch.store import messages as messages_store
+from porch.store import outbox as store
+from porch.store import teammates as teammates_store
+from porch.store.db import Database
+from porch.store.outbox import OutboxRow
+from porch.store.tables import messages, outbox
+from porch.timeutil import now_ms
+
+logger = logging.getLogger("porch.outbound")
+
+BATCH = 50
+TIMEOUT_SECONDS = 5.0
+# Front's error_type for a message its channel would not take.
+ERROR_TYPE = "delivery_failure"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How hard the worker tries: the first retry waits ``backoff`` seconds, each next one
+    twice as long (at most ``max_backoff``); after ``max_attempts`` attempts the send fails."""
+
+    backoff: float = 2.0
+    max_backoff: float = 600.0
+    max_attempts: int = 8
+    lease: float = 60.0
+
+    def delay(self, attempts: int) -> float:
+        return float(min(self.max_backoff, self.backoff * 2 ** max(0, attempts - 1)))
+
+
+class _Links:
+    """What the message shape needs of a request: the server's public address."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+async def _payload(db: Database, row: OutboxRow, base_url: str) -> bytes | None:
+    msg = await messages_store.get(db, company_id=row.company_id, key=row.message_id)
+    if msg is None:
+        return None
+    recipients = await messages_store.recipients_of(db, company_id=row.company_id, keys=[msg.id])
+    author = None
+    if msg.author_id is not None:
+        found = await teammates_store.many(db, company_id=row.company_id, keys=[msg.author_id])
+        author = found[0] if found else None
+    view = MessageView(msg, recipients.get(msg.id, []), author)
+    # The shape only reads base_url and url() of the request.
+    shaped = message_json(cast(Request, _Links(base_url)), view)
+    return orjson.dumps({"type": "message", "payload": shaped})
+
+
+async def _attempt(
+    db: Database, client: httpx.AsyncClient, row: OutboxRow, base_url: str
+) -> str | None:
+    """One delivery attempt; None when delivered, else what went wrong."""
+    channel = await channels_store.get(db, company_id=row.company_id, key=row.channel_id)
+    url = channel.settings.get("webhook_url") if channel is not None else None
+    if not url:
+        return "the channel has no webhook_url"
+    body = await _payload(db, row, base_url)
+    if body is None:
+        return "the message no longer exists"
+    try:
+        resp = await client.post(
+            str(url), content=body, headers={"content-type": "application/json"}
+        )
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"[:500]
+    if 200 <= resp.status_code < 300:
+        return None
+    return f"the webhook answered {resp.status_code}"
+
+
+async def _record(db: Database, row: OutboxRow, error: str | None, policy: Policy) -> None:
+    """Write the outcome of the attempt the claim counted (row.attempts + 1)."""
+    attempts = row.attempts + 1
+    now = now_ms()
+    cid = row.company_id
+    async with db.transaction() as tx:
+        if error is None:
+            await crud.update(
+                tx,
+                outbox,
+                company_id=cid,
+                key=row.id,
+                state="delivered",
+                last_error=None,
+                updated_at=now,
+            )
+            await crud.update(
+                tx, messages, company_id=cid, key=row.message_id, delivery_status="sent"
+            )
+            return
+        if attempts < policy.max_attempts:
+            retry_at = now + round(policy.delay(attempts) * 1000)
+            await crud.update(
+                tx,
+                outbox,
+                company_id=cid,
+                key=row.id,
+                last_error=error,
+                next_attempt_at=retry_at,
+                updated_at=now,
+            )
+            return
+        await crud.update(
+            tx, outbox, company_id=cid, key=row.id, state="failed", last_error=error, updated_at=now
+        )
+        await crud.update(
+            tx,
+            messages,
+            company_id=cid,
+            key=row.message_id,
+            delivery_status="failed",
+            error_type=ERROR_TYPE,
+        )
+        msg = await messages_store.get(tx, company_id=cid, key=row.message_id)
+        await log.append(
+            tx,
+            company_id=cid,
+            type="sending_error",
+            source=log.SYSTEM,
+            target_type="message",
+            target_id=row.message_id,
+            conversation_id=msg.conversation_id if msg is not None else None,
+            data={"error": error},
+        )
+
+
+async def deliver_due(
+    db: Database, *, base_url: str, policy: Policy, client: httpx.AsyncClient
+) -> int:
+    """Attempt every custom-channel outbox row due now; the number of attempts made."""
+    made = 0
+    for _ in range(100):  # bounded: at most 5 000 attempts per call
+        now = now_ms()
+        due = await store.due(db, kind="custom_webhook", now=now, limit=BATCH)
+        for row in due:
+            async with db.transaction() as tx:
+                lease_until = now + round(policy.lease * 1000)
+                if not await store.claim(tx, row=row, now=now, lease_until=lease_until):
+                    continue
+            error = await _attempt(db, client, row, base_url)
+            if error is not None:
+                logger.info("sending message %s failed: %s", row.message_id, error)
+            await _record(db, row, error, policy)
+            made += 1
+        if len(due) < BATCH:
+            break
+    return made
+
+
+async def run_outbound(
+    db: Database,
+    stop_event: asyncio.Event,
+    *,
+    base_url: str,
+    policy: Policy,
+    interval: float = 1.0,
+) -> None:
+    """Deliver due messages every ``interval`` seconds until ``stop_event`` is set; errors are
+    logged and the loop goes on."""
+    # trust_env off: a proxy from the environment must not see (or swallow) the webhooks.
+    client_kw: dict[str, Any] = {"timeout": TIMEOUT_SECONDS, "trust_env": False}
+    async with httpx.AsyncClient(**client_kw) as client:
+        while not stop_event.is_set():
+            try:
+                await deliver_due(db, base_url=base_url, policy=policy, client=client)
+            except Exception:
+                logger.exception("delivering messages failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop_event.wait(), timeout=interval)
