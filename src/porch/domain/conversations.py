@@ -348,7 +348,7 @@ async def _emit(
     )
 
 
-async def _move_state(
+async def move_state(
     tx: Connection, *, conv: store.Conversation, state: str, source: log.Source, now: int
 ) -> dict[str, Any]:
     """Emit the events of moving ``conv`` to ``state``; the column values to write.
@@ -405,14 +405,14 @@ async def _assign(
     return {"assignee_id": new}
 
 
-async def _tag_keys(tx: Connection, *, principal: Principal, refs_: list[str]) -> list[int]:
+async def tag_keys(tx: Connection, *, principal: Principal, refs_: list[str]) -> list[int]:
     """Keys of the visible tags ``refs_`` names; 404 naming the first unknown one."""
     return list(
         dict.fromkeys([(await access_tag(tx, principal=principal, ref=r)).id for r in refs_])
     )
 
 
-async def _retag(
+async def retag(
     tx: Connection,
     *,
     conv: store.Conversation,
@@ -477,7 +477,7 @@ async def _set_status(
         values["waiting_since"] = None
     if move:
         state = "archived" if status.category == "resolved" else "open"
-        values.update(await _move_state(tx, conv=conv, state=state, source=source, now=now))
+        values.update(await move_state(tx, conv=conv, state=state, source=source, now=now))
     return values
 
 
@@ -530,7 +530,7 @@ async def do_update_conversation(
     async with db.transaction() as tx:
         if changes.get("status") is not None:
             values.update(
-                await _move_state(
+                await move_state(
                     tx, conv=conv, state=PATCH_STATES[changes["status"]], source=source, now=now
                 )
             )
@@ -557,9 +557,9 @@ async def do_update_conversation(
             )
         changed = bool(values)
         if changes.get("tag_ids") is not None:
-            want = await _tag_keys(tx, principal=principal, refs_=changes["tag_ids"])
+            want = await tag_keys(tx, principal=principal, refs_=changes["tag_ids"])
             have = [r["id"] for r in (await store.tag_rows_of(tx, keys=[conv.id])).get(conv.id, [])]
-            changed |= await _retag(
+            changed |= await retag(
                 tx, conv=conv, add=want, remove=[k for k in have if k not in want], source=source
             )
         if "custom_fields" in changes:
@@ -658,8 +658,8 @@ async def do_change_tags(
 ) -> None:
     """Add (or remove) the tags ``refs_`` names; tags already there (or absent) are no change."""
     async with db.transaction() as tx:
-        keys = await _tag_keys(tx, principal=principal, refs_=refs_)
-        changed = await _retag(
+        keys = await tag_keys(tx, principal=principal, refs_=refs_)
+        changed = await retag(
             tx,
             conv=conv,
             add=keys if add else [],
@@ -810,7 +810,7 @@ async def do_set_reminder(
         else:
             values = {}
         # Snoozed: archived until the reminder reopens it.
-        values.update(await _move_state(tx, conv=conv, state="archived", source=source, now=now))
+        values.update(await move_state(tx, conv=conv, state="archived", source=source, now=now))
         values["updated_at"] = now
         await crud.update(tx, conversations, company_id=conv.company_id, key=conv.id, **values)
 

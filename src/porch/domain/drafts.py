@@ -26,10 +26,10 @@ from porch.domain import teammates
 from porch.domain.errors import BadRequest, Conflict, not_found
 from porch.domain.messages import (
     MessageView,
-    _new_conversation,
     blurb,
     check_body,
     check_handle,
+    new_conversation,
     plain_text,
     views,
 )
@@ -171,7 +171,7 @@ async def do_create_draft(
             inbox = await inboxes_store.get(tx, company_id=company_id, key=channel.inbox_id)
             if inbox is None:
                 raise not_found("channel", ids.encode(ids.CHANNEL, channel.id))
-            conv = await _new_conversation(
+            conv = await new_conversation(
                 tx, principal=principal, inbox=inbox, subject=subject or "", state="open", at=at
             )
         text = plain_text(body, BODY_FORMAT)

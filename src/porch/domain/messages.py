@@ -267,7 +267,7 @@ async def _follow_merges(tx: Reader, *, company_id: int, key: int) -> Conversati
     return conv
 
 
-async def _new_conversation(
+async def new_conversation(
     tx: Connection, *, principal: Principal, inbox: Inbox, subject: str, state: str, at: int
 ) -> Conversation:
     now = now_ms()
@@ -313,7 +313,7 @@ async def _new_conversation(
     return conv
 
 
-async def _write(
+async def write_message(
     tx: Connection,
     *,
     principal: Principal,
@@ -488,10 +488,10 @@ async def do_receive_custom(
         )
         is_new = conv is None
         if conv is None:
-            conv = await _new_conversation(
+            conv = await new_conversation(
                 tx, principal=principal, inbox=inbox, subject=msg.subject, state="open", at=at
             )
-        return await _write(
+        return await write_message(
             tx,
             principal=principal,
             conv=conv,
@@ -642,7 +642,7 @@ async def do_import(
         state = "archived" if is_archived else "open"
         is_new = conv is None
         if conv is None:
-            conv = await _new_conversation(
+            conv = await new_conversation(
                 tx, principal=principal, inbox=inbox, subject=subject or "", state=state, at=at
             )
         metadata: dict[str, Any] = {"thread_ref": thread_ref} if thread_ref is not None else {}
@@ -664,7 +664,7 @@ async def do_import(
             at=at,
             author_id=author_id,
         )
-        written = await _write(
+        written = await write_message(
             tx,
             principal=principal,
             conv=conv,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from porch import ids
 from porch.domain import messages as msgs
 from porch.domain import teammates
-from porch.domain.conversations import _move_state, _retag, _tag_keys
+from porch.domain.conversations import move_state, retag, tag_keys
 from porch.domain.errors import BadRequest, Forbidden, not_found
 from porch.domain.principal import Principal
 from porch.events import log
@@ -102,19 +102,19 @@ async def do_send(
             author_id = author.id
         else:
             author_id = await teammates.api_author(tx, principal=principal)
-        tag_keys = await _tag_keys(tx, principal=principal, refs_=out.tag_refs)
+        wanted_tags = await tag_keys(tx, principal=principal, refs_=out.tag_refs)
         at = now_ms()
         subject = out.subject if out.subject is not None else ""
         is_new = conversation is None
         if conversation is None:
-            conv = await msgs._new_conversation(
+            conv = await msgs.new_conversation(
                 tx, principal=principal, inbox=inbox, subject=subject, state="open", at=at
             )
         else:
             conv = conversation
             if out.subject is None:
                 subject = conv.subject or ""
-        written = await msgs._write(
+        written = await msgs.write_message(
             tx,
             principal=principal,
             conv=conv,
@@ -162,7 +162,7 @@ async def do_send(
             created_at=at,
             updated_at=at,
         )
-        await _after_send(tx, principal=principal, conv=conv, out=out, tag_keys=tag_keys, at=at)
+        await _after_send(tx, principal=principal, conv=conv, out=out, tag_keys=wanted_tags, at=at)
         final = await store.get(tx, company_id=company_id, key=written.id)
         assert final is not None
         return final
@@ -179,7 +179,7 @@ async def _after_send(
 ) -> None:
     """The options: tag the conversation, then archive it (an open one) when asked."""
     source = log.source_of(principal)
-    await _retag(tx, conv=conv, add=tag_keys, remove=[], source=source)
+    await retag(tx, conv=conv, add=tag_keys, remove=[], source=source)
     if out.archive and conv.state == "open":
-        values = await _move_state(tx, conv=conv, state="archived", source=source, now=at)
+        values = await move_state(tx, conv=conv, state="archived", source=source, now=at)
         await crud.update(tx, conversations, company_id=conv.company_id, key=conv.id, **values)
