@@ -83,6 +83,7 @@ def test_merge_moves_everything_and_redirects(dunder_mifflin: Company) -> None:
     events = api.all_pages("/porch/events", **{"q[types]": "conversations_merged"})
     assert [e["conversation"]["id"] for e in events] == [survivor]
     assert events[0]["target"]["_meta"]["type"] == "deleted_conversation_ids"
+    assert events[0]["data"]["deleted_conversation_ids"] == [old]
     public = api.ok("GET", "/events", params={"q[types]": "conversations_merged"})["_results"]
     assert [e["id"] for e in public] == [events[0]["id"]]
 

@@ -23,7 +23,8 @@ routes = Routes()
 
 async def conversation_page(req: Request, scope: str, owner: int | None) -> Response:
     """A page of conversations of ``scope`` (all, an inbox's, an assignee's, a tag's, a
-    link's), filtered by ``q[statuses]``, most recent activity first unless sort_order=asc."""
+    link's), filtered by ``q[statuses]`` or ``q[status_categories]`` / ``q[status_ids]``, most
+    recent activity first unless sort_order=asc."""
     page = read_page(req, key_width=2, sort_fields=("date",), default_desc=True)
     if page.after and not all(isinstance(v, int) for v in page.after):
         raise BadRequest("Invalid page_token")
@@ -34,6 +35,8 @@ async def conversation_page(req: Request, scope: str, owner: int | None) -> Resp
         scope=scope,
         owner=owner,
         statuses=req.query_all("q[statuses]"),
+        status_categories=req.query_all("q[status_categories]"),
+        status_refs=req.query_all("q[status_ids]"),
         after=after,
         limit=page.limit,
         descending=page.descending,

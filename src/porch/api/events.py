@@ -70,7 +70,8 @@ def _ref(kind: str | None, key: int | None) -> dict[str, Any] | None:
 
 def event_json(req: Request, ev: Event, *, porch: bool = False) -> dict[str, Any]:
     """An event of Porch's log: source, target and conversation named by ``{"id": ...}``, what
-    is unknown as null (Front's list renders whole resources, see ``front_event_json``)."""
+    is unknown as null (Front's list renders whole resources, see ``front_event_json``). The
+    admin API (``porch``) adds the event's ``data``: what changed, as consumers read it."""
     eid = ids.encode(ids.EVENT, ev.id)
     # API tokens are not resources of Front's API: an api source carries no data.
     source_data = (
@@ -81,7 +82,7 @@ def event_json(req: Request, ev: Event, *, porch: bool = False) -> dict[str, Any
         if ev.target_type is not None
         else None
     )
-    return {
+    out = {
         "_links": {"self": req.url(f"/porch/events/{eid}" if porch else f"/events/{eid}")},
         "id": eid,
         "type": ev.type,
@@ -90,6 +91,9 @@ def event_json(req: Request, ev: Event, *, porch: bool = False) -> dict[str, Any
         "target": target,
         "conversation": _ref("conversation", ev.conversation_id),
     }
+    if porch:
+        out["data"] = ev.data
+    return out
 
 
 # Front's target kinds (EventResponse ``target._meta.type``), from the log's target types.

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from porch import ids
-from porch.domain import custom_fields, teammates
+from porch.domain import custom_fields, teammates, tickets
 from porch.domain.errors import BadRequest, Moved, not_found
 from porch.domain.inboxes import access_inbox
 from porch.domain.principal import Principal
@@ -35,14 +35,6 @@ from porch.store.tags import Tag
 from porch.store.teammates import Teammate
 from porch.timeutil import now_ms
 
-# Front's q[statuses] values and the stored states they select.
-STATUS_FILTERS = {
-    "assigned": "open",
-    "unassigned": "open",
-    "archived": "archived",
-    "trashed": "trashed",
-    "deleted": "trashed",
-}
 FIFTY_YEARS_MS = 50 * 366 * 24 * 3600 * 1000
 
 
@@ -107,9 +99,9 @@ async def views(
     assignees = {
         t.id: t for t in await teammates_store.many(conn, company_id=company_id, keys=assignee_keys)
     }
-    status_map: dict[int, Status] = {}
-    if any(c.status_id for c in convs):
-        status_map = {s.id: s for s in await statuses_store.all_of(conn, company_id=company_id)}
+    all_statuses: list[Status] = []
+    if await statuses_store.ticketing_enabled(conn, company_id=company_id):
+        all_statuses = await statuses_store.all_of(conn, company_id=company_id)
     vis = principal.visibility()
     out = []
     for c in convs:
@@ -124,7 +116,7 @@ async def views(
                 tags=tags_,
                 links=links_,
                 reminders=reminder_rows.get(c.id, []),
-                status=status_map.get(c.status_id) if c.status_id else None,
+                status=tickets.effective_status(c, all_statuses) if all_statuses else None,
                 inbox_ids=inbox_keys.get(c.id, []),
                 recipient=_main_recipient(latest.get(c.id)),
             )
@@ -140,18 +132,6 @@ def _main_recipient(latest: tuple[bool, list[Row]] | None) -> Row | None:
     return next((r for r in rows if r["role"] in wanted), None)
 
 
-def check_status_filters(statuses: list[str]) -> list[str] | None:
-    """The stored states Front's ``q[statuses]`` selects, or None for no filter."""
-    if not statuses:
-        return None
-    bad = [s for s in statuses if s not in STATUS_FILTERS]
-    if bad:
-        raise BadRequest(
-            f"q[statuses] must be among {', '.join(sorted(STATUS_FILTERS))}", details=bad
-        )
-    return sorted({STATUS_FILTERS[s] for s in statuses})
-
-
 async def list_conversations(
     db: Database,
     *,
@@ -159,16 +139,20 @@ async def list_conversations(
     scope: str,
     owner: int | None,
     statuses: list[str],
+    status_categories: list[str],
+    status_refs: list[str],
     after: tuple[int, int] | None,
     limit: int,
     descending: bool,
 ) -> tuple[list[ConversationView], tuple[int, int] | None]:
-    """A page of visible conversations, most recent activity first by default.
-
-    ``assigned`` and ``unassigned`` filter on the assignee as well as on the open state.
-    """
-    states = check_status_filters(statuses)
-    want_assigned = {"assigned", "unassigned"} & set(statuses)
+    """A page of visible conversations, most recent activity first by default, filtered by
+    Front status (``statuses``) or, as an alternative, by ticket status category or id."""
+    ticket = await tickets.check_ticket_filter(
+        db, principal=principal, categories=status_categories, status_refs=status_refs
+    )
+    by_status = tickets.check_status_filter(statuses)
+    if ticket is not None and by_status is not None:
+        raise BadRequest("Give q[statuses] or a ticket status filter, not both")
     rows = await store.page(
         db,
         company_id=principal.company_id,
@@ -178,16 +162,11 @@ async def list_conversations(
         after=after,
         limit=limit + 1,
         descending=descending,
-        states=states,
+        status_filter=ticket or by_status,
     )
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = (rows[-1].activity_at, rows[-1].id) if more and rows else None
-    if want_assigned and want_assigned != {"assigned", "unassigned"}:
-        keep_assigned = "assigned" in want_assigned
-        rows = [
-            r for r in rows if r.state != "open" or (r.assignee_id is not None) == keep_assigned
-        ]
     return await views(db, principal=principal, convs=rows), nxt
 
 
@@ -251,7 +230,9 @@ async def do_create_conversation(
             assignee_id=None,
             status_id=None,
             waiting_since=None,
-            ticket_number=None,
+            ticket_number=await statuses_store.take_ticket_number(
+                tx, company_id=principal.company_id
+            ),
             is_private=bool(inbox and inbox.is_private),
             description=description,
             due_at=due_ms,
@@ -360,6 +341,11 @@ async def move_state(
     if state == conv.state:
         return {}
     values: dict[str, Any] = {"state": state}
+    if conv.status_id is not None:
+        # A ticket status set before no longer applies where the conversation goes: it falls
+        # back to that place's default (archived: resolved, open: open; see domain/tickets.py).
+        values["status_id"] = None
+        values["waiting_since"] = None
     if conv.state == "trashed":
         await _emit(tx, conv=conv, type="restore", source=source)
     if state == "trashed":
@@ -477,7 +463,9 @@ async def _set_status(
         values["waiting_since"] = None
     if move:
         state = "archived" if status.category == "resolved" else "open"
-        values.update(await move_state(tx, conv=conv, state=state, source=source, now=now))
+        moved = await move_state(tx, conv=conv, state=state, source=source, now=now)
+        # The status just chosen wins over the one moving would fall back to.
+        values = {**moved, **values}
     return values
 
 

@@ -7,7 +7,7 @@ reminder for the same teammate, the target's is kept. Each source keeps its row,
 pointing at the target through ``merged_into_id``, so every route of its id answers 301 to the
 survivor. A source keeps its inbox rows too, so the tokens that saw it still get the 301 rather
 than a 404. The target's activity is bumped, and one ``conversations_merged`` event on the
-target lists the merged conversation keys in ``data["deleted_conversation_ids"]``.
+target lists the merged conversations' public ids in ``data["deleted_conversation_ids"]``.
 """
 
 from __future__ import annotations
@@ -112,7 +112,9 @@ async def do_merge_conversations(
             source=log.source_of(principal),
             target_type="deleted_conversation_ids",
             conversation_id=target.id,
-            data={"deleted_conversation_ids": [s.id for s in sources]},
+            data={
+                "deleted_conversation_ids": [ids.encode(ids.CONVERSATION, s.id) for s in sources]
+            },
         )
         survivor = await conversations_store.get(tx, company_id=company_id, key=target.id)
     assert survivor is not None

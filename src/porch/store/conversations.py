@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import orjson
@@ -129,7 +130,70 @@ _SCOPES: dict[str, Any] = {
 }
 
 
-def _page_query(scope: str, descending: bool, filtered: bool) -> Query:
+def _param_true(name: str) -> sa.ColumnElement[bool]:
+    return sa.bindparam(name, type_=sa.Boolean) == sa.true()
+
+
+_open = t.c.state == "open"
+_archived = t.c.state == "archived"
+# q[statuses]: the states asked for, and for open ones which side of assigned/unassigned.
+_BY_STATUS = sa.or_(
+    in_list(t.c.state, "states"),
+    sa.and_(_open, _param_true("assigned"), t.c.assignee_id.is_not(None)),
+    sa.and_(_open, _param_true("unassigned"), t.c.assignee_id.is_(None)),
+)
+# q[status_categories] / q[status_ids]: a conversation's ticket status is its status_id when
+# that agrees with its state, else the default status of its state (see domain/tickets.py).
+# resolved_ids are the statuses an open conversation falls back from, unresolved_ids (open
+# ones) those an archived conversation falls back from.
+_BY_TICKET = sa.or_(
+    sa.and_(_open, in_list(t.c.status_id, "open_ids")),
+    sa.and_(_archived, in_list(t.c.status_id, "archived_ids")),
+    sa.and_(
+        _open,
+        _param_true("open_default"),
+        sa.or_(t.c.status_id.is_(None), in_list(t.c.status_id, "resolved_ids")),
+    ),
+    sa.and_(
+        _archived,
+        _param_true("archived_default"),
+        sa.or_(t.c.status_id.is_(None), in_list(t.c.status_id, "unresolved_ids")),
+    ),
+)
+_FILTERS: dict[str | None, Any] = {None: sa.true(), "statuses": _BY_STATUS, "ticket": _BY_TICKET}
+
+
+@dataclass(frozen=True, slots=True)
+class StatusFilter:
+    """Which conversations a list keeps: by Front status (``kind="statuses"``: ``states`` plus
+    the open ones ``assigned`` / ``unassigned``) or by ticket status (``kind="ticket"``)."""
+
+    kind: str
+    states: tuple[str, ...] = ()
+    assigned: bool = False
+    unassigned: bool = False
+    open_ids: tuple[int, ...] = ()
+    archived_ids: tuple[int, ...] = ()
+    open_default: bool = False
+    archived_default: bool = False
+    resolved_ids: tuple[int, ...] = ()
+    unresolved_ids: tuple[int, ...] = ()
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "states": list(self.states),
+            "assigned": self.assigned,
+            "unassigned": self.unassigned,
+            "open_ids": list(self.open_ids),
+            "archived_ids": list(self.archived_ids),
+            "open_default": self.open_default,
+            "archived_default": self.archived_default,
+            "resolved_ids": list(self.resolved_ids),
+            "unresolved_ids": list(self.unresolved_ids),
+        }
+
+
+def _page_query(scope: str, descending: bool, kind: str | None) -> Query:
     at = sa.bindparam("at", type_=sa.BigInteger)
     key = sa.bindparam("after", type_=sa.BigInteger)
     after = (
@@ -138,15 +202,19 @@ def _page_query(scope: str, descending: bool, filtered: bool) -> Query:
         else sa.or_(t.c.activity_at > at, sa.and_(t.c.activity_at == at, t.c.id > key))
     )
     where = [_cid, t.c.merged_into_id.is_(None), visible, _SCOPES[scope], after]
-    if filtered:
-        where.append(in_list(t.c.state, "states"))
+    if kind is not None:
+        where.append(_FILTERS[kind])
     order = (t.c.activity_at.desc(), t.c.id.desc()) if descending else (t.c.activity_at, t.c.id)
     return Query(sa.select(t).where(*where).order_by(*order).limit(sa.bindparam("lim")))
 
 
 _PAGES = {
-    (s, d, f): _page_query(s, d, f) for s in _SCOPES for d in (False, True) for f in (False, True)
+    (s, d, k): _page_query(s, d, k)
+    for s in _SCOPES
+    for d in (False, True)
+    for k in (None, "statuses", "ticket")
 }
+_NO_FILTER = StatusFilter(kind="")
 
 
 async def page(
@@ -159,20 +227,21 @@ async def page(
     after: tuple[int, int] | None,
     limit: int,
     descending: bool,
-    states: list[str] | None,
+    status_filter: StatusFilter | None,
 ) -> list[Conversation]:
     """Up to ``limit`` visible conversations of ``scope`` after the key (activity_at, id), in
-    order of last activity; ``states`` narrows to those states. Merged ones are never listed."""
+    order of last activity, kept by ``status_filter``. Merged ones are never listed."""
     if after is None:
         after = (2**62, 2**62) if descending else (-1, -1)
+    f = status_filter or _NO_FILTER
     rows = await conn.fetch_all(
-        _PAGES[(scope, descending, states is not None)],
+        _PAGES[(scope, descending, f.kind or None)],
         company_id=company_id,
         owner=owner,
         at=after[0],
         after=after[1],
         lim=limit,
-        states=states or [],
+        **f.params(),
         **vis,
     )
     return [Conversation.from_row(r) for r in rows]

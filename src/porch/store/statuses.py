@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from porch.store.db import Query, Reader, Row
+from porch.store.db import Connection, Query, Reader, Row
 from porch.store.tables import companies, statuses
 
 t = statuses
@@ -60,3 +60,21 @@ async def all_of(conn: Reader, *, company_id: int) -> list[Status]:
 async def ticketing_enabled(conn: Reader, *, company_id: int) -> bool:
     row = await conn.fetch_one(_TICKETING, company_id=company_id)
     return bool(row["ticketing_enabled"]) if row else False
+
+
+_TAKE_TICKET = Query(
+    sa.update(companies)
+    .where(companies.c.id == sa.bindparam("company_id"), companies.c.ticketing_enabled)
+    .values(next_ticket_number=companies.c.next_ticket_number + 1)
+    .returning(companies.c.next_ticket_number)
+)
+
+
+async def take_ticket_number(tx: Connection, *, company_id: int) -> int | None:
+    """The company's next ticket number, taken for good; None while ticketing is off.
+
+    One UPDATE both reads and bumps the counter, so concurrent writers (PostgreSQL) queue on
+    the company row instead of racing to the same number.
+    """
+    row = await tx.fetch_one(_TAKE_TICKET, company_id=company_id)
+    return int(row["next_ticket_number"]) - 1 if row else None

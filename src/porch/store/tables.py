@@ -46,6 +46,9 @@ companies = sa.Table(
     # Requests per minute for API tokens, and whether Front's per-resource burst tiers apply.
     sa.Column("rate_limit_per_minute", sa.Integer, nullable=False),
     sa.Column("rate_limit_burst", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The number the company's next ticket gets (TICKET-n): taken and bumped in the transaction
+    # that creates the conversation, so numbers are dense and never reused.
+    sa.Column("next_ticket_number", sa.Integer, nullable=False, server_default="1"),
     _ms("created_at"),
     sqlite_autoincrement=True,
 )
@@ -495,6 +498,17 @@ contact_handles = sa.Table(
     sa.Index(None, "contact_id"),
 )
 
+message_seen = sa.Table(
+    "message_seen",
+    metadata,
+    _company(),
+    sa.Column("message_id", Key, sa.ForeignKey("messages.id"), primary_key=True),
+    # The recipient handle that saw it ("" when the viewer is not known: a first-seen entry).
+    sa.Column("handle", sa.Text, primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    _ms("first_seen_at"),
+)
+
 messages = sa.Table(
     "messages",
     metadata,
@@ -571,4 +585,16 @@ outbox = sa.Table(
     _ms("updated_at"),
     sa.Index(None, "state", "next_attempt_at"),
     sqlite_autoincrement=True,
+)
+
+# --- Event-log consumers --------------------------------------------------------------------
+
+consumer_offsets = sa.Table(
+    "consumer_offsets",
+    metadata,
+    # A consumer of the event log (search_index, webhooks, ...) and the last event id it has
+    # finished; it is written in the transaction that applies the consumer's effects.
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("position", Key, nullable=False),
+    _ms("updated_at"),
 )
