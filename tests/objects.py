@@ -79,7 +79,11 @@ def add_message(company: Company, found: dict[str, str]) -> None:
             "metadata": {"is_inbound": True},
         },
     )
-    found["message_id"] = api.ok("GET", f"/messages/alt:uid:{imported['message_uid']}")["id"]
+    message = api.ok("GET", f"/messages/alt:uid:{imported['message_uid']}")
+    found["message_id"] = message["id"]
+    # The sender, resolved to a contact by its handle.
+    sender = next(r for r in message["recipients"] if r["role"] == "from")
+    found["contact_id"] = sender["_links"]["related"]["contact"].rsplit("/", 1)[-1]
 
 
 def add_draft(company: Company, found: dict[str, str]) -> None:

@@ -30,6 +30,7 @@ MODULES = (
     "links",
     "messages",
     "drafts",
+    "contacts",
     "admin",
     "admin_conversations",
 )

@@ -121,6 +121,13 @@ _SCOPES: dict[str, Any] = {
             conversation_tags.c.tag_id == sa.bindparam("owner"),
         )
     ),
+    # A contact's conversations: those with a message it sent or received. Driven from the
+    # contact's recipient rows (indexed by contact), not by probing every conversation.
+    "contact": t.c.id.in_(
+        sa.select(messages.c.conversation_id)
+        .join(message_recipients, message_recipients.c.message_id == messages.c.id)
+        .where(message_recipients.c.contact_id == sa.bindparam("owner"))
+    ),
     "link": sa.exists(
         sa.select(conversation_links.c.link_id).where(
             conversation_links.c.conversation_id == t.c.id,
