@@ -191,3 +191,279 @@ def test_another_companys_files_are_not_found(
     assert bob.get(f"/comments/{comment['id']}/download/{att}").status_code == 404
     assert bob.get("/download/fil_zzzzzz").status_code == 404
     assert api.get(f"/download/{att}").content == b"plan"
+
+
+# --- Messages and drafts ----------------------------------------------------------------------
+
+# Bytes no text codec would survive: NULs, high bytes, a CRLF and a lone CR.
+AWKWARD = bytes(range(256)) * 3 + b"\x00\x00\r\n\r\xff\xfe"
+
+
+def _channel(company: Company, kind: str) -> tuple[str, str]:
+    """A channel of ``kind`` (custom or smtp) in a new inbox: (channel id, inbox id)."""
+    api = company.api
+    inbox = api.ok("POST", f"/teams/{company.team_id}/inboxes", 201, json={"name": kind})
+    body: dict[str, Any] = {"type": kind}
+    if kind == "smtp":
+        body["send_as"] = f"files-{company.key}@example.com"
+    api.ok("POST", f"/inboxes/{inbox['id']}/channels", 204, json=body)
+    channel = api.ok("GET", f"/inboxes/{inbox['id']}/channels")["_results"][0]["id"]
+    return str(channel), str(inbox["id"])
+
+
+def _form_files(*files: tuple[str, bytes, str]) -> list[tuple[str, tuple[str, bytes, str]]]:
+    return [("attachments[]", (name, data, ctype)) for name, data, ctype in files]
+
+
+def _accepted_message(api: Api, resp: Any) -> dict[str, Any]:
+    assert resp.status_code == 202, resp.text
+    msg: dict[str, Any] = api.ok("GET", f"/messages/alt:uid:{resp.json()['message_uid']}")
+    return msg
+
+
+def _downloads_match(api: Api, msg: dict[str, Any], files: list[tuple[str, bytes, str]]) -> None:
+    """The message lists exactly ``files`` and each downloads byte for byte, both ways."""
+    listed = msg["attachments"]
+    assert [(a["filename"], a["content_type"], a["size"]) for a in listed] == [
+        (name, ctype, len(data)) for name, data, ctype in files
+    ]
+    for att, (name, data, ctype) in zip(listed, files, strict=True):
+        assert att["id"].startswith("fil_") and att["metadata"] == {"is_inline": False}
+        assert att["url"] == f"{api.base_url}/download/{att['id']}"
+        for path in (f"/download/{att['id']}", f"/messages/{msg['id']}/download/{att['id']}"):
+            got = api.get(path)
+            assert got.status_code == 200, got.text
+            assert got.content == data
+            assert got.headers["content-type"] == ctype
+            assert got.headers["content-length"] == str(len(data))
+            assert got.headers["content-disposition"].endswith(
+                "filename*=UTF-8''" + quote(name, safe="")
+            )
+
+
+def test_sent_messages_and_replies_keep_their_files(dunder_mifflin: Company) -> None:
+    api = dunder_mifflin.api
+    channel, _ = _channel(dunder_mifflin, "custom")
+    files = [
+        ("awkward.bin", AWKWARD, "application/octet-stream"),
+        ("procès-verbal 🐻.txt", "Été\n".encode(), "text/plain"),
+    ]
+    resp = api.post(
+        f"/channels/{channel}/messages",
+        data={
+            "to[]": ["darryl@warehouse.example", "roy@warehouse.example"],
+            "cc[0]": "val@warehouse.example",
+            "subject": "Inventory",
+            "body": "Counts attached.",
+            "options[archive]": "false",
+        },
+        files=_form_files(*files),
+    )
+    msg = _accepted_message(api, resp)
+    assert msg["subject"] == "Inventory" and msg["body"] == "Counts attached."
+    people = [(r["role"], r["handle"]) for r in msg["recipients"][1:]]
+    assert people == [
+        ("to", "darryl@warehouse.example"),
+        ("to", "roy@warehouse.example"),
+        ("cc", "val@warehouse.example"),
+    ]
+    _downloads_match(api, msg, files)
+    conv = msg["_links"]["related"]["conversation"].rsplit("/", 1)[1]
+    # options[archive]=false was read as the boolean it stands for.
+    assert api.ok("GET", f"/conversations/{conv}")["status"] != "archived"
+    # The conversation's list shows the same files.
+    [listed] = api.ok("GET", f"/conversations/{conv}/messages")["_results"]
+    assert listed["attachments"] == msg["attachments"]
+
+    reply_files = [("reply.csv", b"a,b\n1,2\n", "text/csv")]
+    reply = _accepted_message(
+        api,
+        api.post(
+            f"/conversations/{conv}/messages",
+            data={"to[]": "darryl@warehouse.example", "body": "And the reply."},
+            files=_form_files(*reply_files),
+        ),
+    )
+    _downloads_match(api, reply, reply_files)
+    # A file of one message is not reachable through another.
+    first = msg["attachments"][0]["id"]
+    assert api.get(f"/messages/{reply['id']}/download/{first}").status_code == 404
+
+
+def test_received_and_imported_messages_take_files(dunder_mifflin: Company) -> None:
+    api = dunder_mifflin.api
+    channel, inbox = _channel(dunder_mifflin, "custom")
+    files = [("scan.pdf", AWKWARD[:1000], "application/pdf")]
+    received = _accepted_message(
+        api,
+        api.post(
+            f"/channels/{channel}/incoming_messages",
+            data={
+                "sender[handle]": "stanley@example.com",
+                "sender[name]": "Stanley",
+                "body": "Crossword attached",
+                "metadata[thread_ref]": "crossword",
+            },
+            files=_form_files(*files),
+        ),
+    )
+    assert received["recipients"][0]["name"] == "Stanley"
+    assert received["metadata"] == {"thread_ref": "crossword"}
+    _downloads_match(api, received, files)
+
+    imported = _accepted_message(
+        api,
+        api.post(
+            f"/inboxes/{inbox}/imported_messages",
+            data={
+                "sender[handle]": "jan@example.com",
+                "to[]": "sales@dundermifflin.com",
+                "body": "Old contract",
+                "external_id": "contract-1",
+                "created_at": "1700000000",
+                "metadata[is_inbound]": "true",
+                "metadata[is_archived]": "false",
+                "tags[]": ["contracts", "legal"],
+            },
+            files=_form_files(*files),
+        ),
+    )
+    assert imported["created_at"] == 1_700_000_000
+    _downloads_match(api, imported, files)
+    # The same content is kept once, however many messages carry it.
+    assert len(_blobs(dunder_mifflin, AWKWARD[:1000])) == 1
+
+
+def test_draft_files_are_kept_on_edit_and_go_with_the_draft(dunder_mifflin: Company) -> None:
+    api = dunder_mifflin.api
+    channel, _ = _channel(dunder_mifflin, "smtp")
+    files = [("quote.pdf", AWKWARD, "application/pdf")]
+    resp = api.post(
+        f"/channels/{channel}/drafts",
+        data={"to[]": "jan@example.com", "body": "<p>Quote</p>", "mode": "shared"},
+        files=_form_files(*files),
+    )
+    assert resp.status_code == 200, resp.text
+    draft = resp.json()
+    _downloads_match(api, draft, files)
+    conv = draft["_links"]["related"]["conversation"].rsplit("/", 1)[1]
+    [listed] = api.ok("GET", f"/conversations/{conv}/drafts")["_results"]
+    assert listed["attachments"] == draft["attachments"]
+
+    reply = api.post(
+        f"/conversations/{conv}/drafts",
+        data={"channel_id": channel, "body": "<p>Reply</p>"},
+        files=_form_files(("note.txt", b"note", "text/plain")),
+    )
+    assert reply.status_code == 200, reply.text
+    assert [a["filename"] for a in reply.json()["attachments"]] == ["note.txt"]
+
+    edit = {"channel_id": channel, "body": "<p>Quote v2</p>", "version": draft["version"]}
+    edited = api.ok("PATCH", f"/drafts/{draft['id']}/", json=edit)
+    assert edited["attachments"] == draft["attachments"]
+    # Front's edit takes no files: a form is refused and changes nothing.
+    form = api.patch(
+        f"/drafts/{draft['id']}/",
+        data={**edit, "version": edited["version"]},
+        files=_form_files(("more.txt", b"more", "text/plain")),
+    )
+    assert form.status_code == 400
+    assert api.ok("GET", f"/messages/{draft['id']}")["version"] == edited["version"]
+
+    att = draft["attachments"][0]["id"]
+    api.ok("DELETE", f"/drafts/{draft['id']}", 204, json={"version": edited["version"]})
+    assert api.get(f"/download/{att}").status_code == 404
+    assert api.get(f"/messages/{draft['id']}/download/{att}").status_code == 404
+
+
+def test_a_private_drafts_files_are_as_private_as_the_draft(dunder_mifflin: Company) -> None:
+    api = dunder_mifflin.api
+    channel, _ = _channel(dunder_mifflin, "smtp")
+    draft = api.post(
+        f"/channels/{channel}/drafts",
+        data={"body": "<p>Secret</p>"},
+        files=_form_files(("secret.txt", b"secret", "text/plain")),
+    ).json()
+    att = draft["attachments"][0]["id"]
+    shared_only = dunder_mifflin.client(dunder_mifflin.token(namespaces=["shared"]))
+    assert shared_only.get(f"/download/{att}").status_code == 404
+    assert shared_only.get(f"/messages/{draft['id']}/download/{att}").status_code == 404
+    assert api.get(f"/download/{att}").content == b"secret"
+
+
+def _events(api: Api) -> list[Any]:
+    return list(api.all_pages("/porch/events", limit=100))
+
+
+def test_message_files_over_25_mb_or_malformed_store_nothing(dunder_mifflin: Company) -> None:
+    api = dunder_mifflin.api
+    channel, inbox = _channel(dunder_mifflin, "custom")
+    before = _events(api)
+    big = os.urandom(25 * 1024 * 1024 + 1)
+    fine = ("fine.txt", b"fine and small for a message", "text/plain")
+    sends = {
+        f"/channels/{channel}/messages": {"to[]": "a@example.com", "body": "big"},
+        f"/channels/{channel}/incoming_messages": {"sender[handle]": "b@example.com", "body": "x"},
+        f"/channels/{channel}/drafts": {"body": "big"},
+    }
+    for path, data in sends.items():
+        resp = api.post(
+            path, data=data, files=_form_files(fine, ("big.bin", big, "application/octet-stream"))
+        )
+        assert resp.status_code == 413, (path, resp.text)
+        assert resp.json()["_error"]["status"] == 413
+    truncated = (
+        b"--xyz\r\n"
+        b'Content-Disposition: form-data; name="body"\r\n\r\n'
+        b"Cut short\r\n"
+        b"--xyz\r\n"
+        b'Content-Disposition: form-data; name="attachments[]"; filename="cut.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\n"
+        b"never finished message file"
+    )
+    resp = api.post(
+        f"/inboxes/{inbox}/imported_messages",
+        content=truncated,
+        headers={"content-type": "multipart/form-data; boundary=xyz"},
+    )
+    assert resp.status_code == 400
+    # A file under another field name, or a form field given twice, is bad input too.
+    bad: list[tuple[dict[str, Any], list[Any]]] = [
+        ({"to[]": "a@example.com", "body": "x"}, [("file", fine)]),
+        ({"to[]": "a@example.com", "body": ["x", "y"]}, _form_files(fine)),
+        ({"to[]": "a@example.com", "to[x]": "b@example.com", "body": "x"}, _form_files(fine)),
+    ]
+    for data, files in bad:
+        resp = api.post(f"/channels/{channel}/messages", data=data, files=files)
+        assert resp.status_code == 400, resp.text
+    assert _events(api) == before
+    assert _blobs(dunder_mifflin, big) == []
+    assert _blobs(dunder_mifflin, b"fine and small for a message") == []
+    assert _blobs(dunder_mifflin, b"never finished message file") == []
+    assert api.all_pages(f"/inboxes/{inbox}/conversations") == []
+
+
+def test_another_companys_message_files_are_not_found(
+    dunder_mifflin: Company, vance_refrigeration: Company
+) -> None:
+    api = dunder_mifflin.api
+    channel, _ = _channel(dunder_mifflin, "custom")
+    msg = _accepted_message(
+        api,
+        api.post(
+            f"/channels/{channel}/messages",
+            data={"to[]": "a@example.com", "body": "Private"},
+            files=_form_files(("plan.txt", b"message plan", "text/plain")),
+        ),
+    )
+    att = msg["attachments"][0]["id"]
+    bob = vance_refrigeration.api
+    assert bob.get(f"/download/{att}").status_code == 404
+    assert bob.get(f"/messages/{msg['id']}/download/{att}").status_code == 404
+    # Their own message does not open our file either.
+    theirs, _ = _channel(vance_refrigeration, "custom")
+    their_msg = _accepted_message(
+        bob, bob.post(f"/channels/{theirs}/messages", json={"to": ["x@y.z"], "body": "Hi"})
+    )
+    assert bob.get(f"/messages/{their_msg['id']}/download/{att}").status_code == 404
+    assert api.get(f"/messages/{msg['id']}/download/{att}").content == b"message plan"

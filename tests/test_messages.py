@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+import httpx
 
 from tests.conftest import Api, Company
 
@@ -296,6 +299,35 @@ def test_deleting_a_conversation_for_good_deletes_its_messages(dunder_mifflin: C
     assert _conversation_of(_receive(api, channel, "jan", "Hello?")) != conv
 
 
+def test_deleting_for_good_takes_files_receipts_and_pending_sends_along(
+    dunder_mifflin: Company,
+) -> None:
+    api = dunder_mifflin.api
+    channel, _ = _custom_channel(dunder_mifflin)
+    conv = _conversation_of(_receive(api, channel, "jan", "Hello."))
+    sent = api.ok(
+        "POST",
+        f"/conversations/{conv}/messages",
+        202,
+        data={"body": "See attached", "to[]": "jan"},
+        files=[("attachments[]", ("order.pdf", b"%PDF-1.4 order", "application/pdf"))],
+    )
+    reply = api.ok("GET", f"/messages/alt:uid:{sent['message_uid']}")
+    [file] = reply["attachments"]
+    api.ok("POST", f"/messages/{reply['id']}/seen", 204, json={})
+    api.ok(
+        "POST",
+        f"/conversations/{conv}/comments",
+        201,
+        data={"body": "internal copy"},
+        files=[("attachments[]", ("note.txt", b"note", "text/plain"))],
+    )
+    api.ok("PATCH", f"/conversations/{conv}", 204, json={"status": "deleted"})
+    assert api.delete(f"/conversations/{conv}").status_code == 204
+    assert api.get(f"/messages/{reply['id']}").status_code == 404
+    assert api.get(f"/download/{file['id']}").status_code == 404
+
+
 def test_merging_moves_the_messages_to_the_survivor(dunder_mifflin: Company) -> None:
     api = dunder_mifflin.api
     channel, _ = _custom_channel(dunder_mifflin)
@@ -308,3 +340,30 @@ def test_merging_moves_the_messages_to_the_survivor(dunder_mifflin: Company) -> 
     assert sorted(shown) == sorted([kept["id"], gone["id"]])
     # The moved message now belongs to the survivor.
     assert _conversation_of(api.ok("GET", f"/messages/{gone['id']}")) == survivor
+
+
+def test_simultaneous_first_messages_from_one_sender_share_one_contact(
+    dunder_mifflin: Company,
+) -> None:
+    api = dunder_mifflin.api
+    channel, _ = _custom_channel(dunder_mifflin)
+
+    async def flood() -> list[httpx.Response]:
+        async with httpx.AsyncClient(
+            base_url=api.base_url, headers=dict(api.http.headers), timeout=30
+        ) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        f"/channels/{channel}/incoming_messages",
+                        json={"sender": {"handle": "stanley"}, "body": f"Pretzel {n}"},
+                    )
+                    for n in range(24)
+                )
+            )
+
+    answers = asyncio.run(flood())
+    assert [a.status_code for a in answers] == [202] * 24
+    uids = [a.json()["message_uid"] for a in answers]
+    contacts = {_contact_of(api.ok("GET", f"/messages/alt:uid:{uid}")) for uid in uids}
+    assert len(contacts) == 1

@@ -183,7 +183,10 @@ def test_bad_sends_change_nothing(
     assert api.post(path, json={**ok, "options": {"tag_ids": ["tag_zzz"]}}).status_code == 404
     assert api.post(path, json={**ok, "author_id": "tea_zzz"}).status_code == 404
     assert api.post(path, json={**ok, "signature_id": "sig_abc"}).status_code == 403
-    assert api.post(path, files={"body": (None, "Hi"), "to[]": (None, "a@b.c")}).status_code == 400
+    # A form is the same body: its fields are checked as JSON's are.
+    form = {"body": (None, "Hi"), "to[]": (None, "a@b.c"), "options[archive]": (None, "yes")}
+    assert api.post(path, files=form).status_code == 400
+    assert api.post(path, files={"to[]": (None, "a@b.c")}).status_code == 400
     assert api.post("/channels/cha_zzzz/messages", json=ok).status_code == 404
     assert api.post(f"/channels/{theirs}/messages", json=ok).status_code == 404
     assert api.post("/conversations/cnv_zzzz/messages", json=ok).status_code == 404
@@ -317,3 +320,28 @@ def test_a_message_sent_before_a_restart_is_delivered_after_it(
         assert receiver.count() == 1
     finally:
         stop()
+
+
+def test_a_sent_file_is_listed_in_the_webhook_payload(
+    dunder_mifflin: Company, receiver: Receiver
+) -> None:
+    api = dunder_mifflin.api
+    channel, _ = _hooked_channel(api, dunder_mifflin.team_id, receiver.url)
+    answer = api.ok(
+        "POST",
+        f"/channels/{channel}/messages",
+        202,
+        data={"to[]": "darryl@warehouse.example", "body": "Invoice attached"},
+        files=[("attachments[]", ("invoice.pdf", b"%PDF-1.4 invoice", "application/pdf"))],
+    )
+    msg = api.ok("GET", f"/messages/alt:uid:{answer['message_uid']}")
+    assert _wait(lambda: receiver.count() >= 1)
+    [got] = receiver.bodies
+    [file] = got["payload"]["attachments"]
+    [shown] = msg["attachments"]
+    # The worker addresses the server by its configured public URL (none here: localhost).
+    assert {**file, "url": None} == {**shown, "url": None}
+    assert file["filename"] == "invoice.pdf" and file["size"] == len(b"%PDF-1.4 invoice")
+    # The receiver fetches the file at that path, with a token.
+    path = "/download/" + file["id"]
+    assert file["url"].endswith(path) and api.get(path).content == b"%PDF-1.4 invoice"

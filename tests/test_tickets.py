@@ -124,3 +124,29 @@ def test_statuses_filter_splits_open_into_assigned_and_unassigned(
     # Pages hold as many as asked for even when the filter skips conversations in between.
     page = api.ok("GET", "/conversations", params={"q[statuses]": "assigned", "limit": 1})
     assert [c["id"] for c in page["_results"]] == [mine]
+
+
+def test_received_and_imported_conversations_are_numbered_too(dunder_mifflin: Company) -> None:
+    api = dunder_mifflin.api
+    inbox = _inbox(dunder_mifflin)
+    api.ok("POST", f"/inboxes/{inbox}/channels", 204, json={"type": "custom"})
+    channel = api.ok("GET", f"/inboxes/{inbox}/channels")["_results"][0]["id"]
+    task = _task(api, inbox, "First")
+    answer = api.ok(
+        "POST",
+        f"/channels/{channel}/incoming_messages",
+        202,
+        json={"sender": {"handle": "bob"}, "body": "Where is my order?"},
+    )
+    msg = api.ok("GET", f"/messages/alt:uid:{answer['message_uid']}")
+    conv = msg["_links"]["related"]["conversation"].rsplit("/", 1)[-1]
+    assert task["ticket_ids"] == ["TICKET-1"]
+    assert api.ok("GET", f"/conversations/{conv}")["ticket_ids"] == ["TICKET-2"]
+    # A reply in the same thread is the same ticket.
+    api.ok(
+        "POST",
+        f"/channels/{channel}/incoming_messages",
+        202,
+        json={"sender": {"handle": "bob"}, "body": "Hello?"},
+    )
+    assert _ids(api) == {task["id"], conv}

@@ -1,8 +1,8 @@
 """Attachments (Front tag "Attachments"): download an attached file's bytes.
 
-The generic ``/download/{id}`` serves any attachment the token may see; the per-comment route
-also insists the file belongs to that comment. Messages and templates have no attachments yet,
-so their download routes are not served.
+The generic ``/download/{id}`` serves any attachment the token may see (of a comment, a message
+or a draft); the per-comment and per-message routes also insist the file belongs to that
+comment or message (a draft is a message here).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from porch.api.http import Request, Response
 from porch.api.routing import Routes
 from porch.domain import attachments as domain
 from porch.domain.comments import access_comment
+from porch.domain.messages import access_message, owner_type
 from porch.store.attachments import COMMENT, Attachment
 
 routes = Routes()
@@ -63,5 +64,25 @@ async def download_attachment_for_a_comment(req: Request) -> Response:
         ref=req.path_params["attachment_link_id"],
         owner_type=COMMENT,
         owner_id=comment.id,
+    )
+    return await _file(req, attachment)
+
+
+@routes.get(
+    "/messages/{message_id}/download/{attachment_link_id}",
+    "download-attachment-for-a-message",
+    scope="attachments:read",
+)
+async def download_attachment_for_a_message(req: Request) -> Response:
+    """Download an attachment of a message (or of a draft)."""
+    message = await access_message(
+        req.db, principal=req.principal, ref=req.path_params["message_id"]
+    )
+    attachment = await domain.access_attachment(
+        req.db,
+        principal=req.principal,
+        ref=req.path_params["attachment_link_id"],
+        owner_type=owner_type(message),
+        owner_id=message.id,
     )
     return await _file(req, attachment)

@@ -1,4 +1,8 @@
-"""Drafts (Front tag "Drafts"): create, reply, list, edit and delete unsent messages."""
+"""Drafts (Front tag "Drafts"): create, reply, list, edit and delete unsent messages.
+
+Creating a draft takes files as ``multipart/form-data`` (api/multipart.py); Front's edit does
+not declare attachments, so an edit is JSON only and keeps the draft's files.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from porch.api import multipart
 from porch.api.http import Request, Response, json_response, no_content
 from porch.api.models import Body, Ref, ShortText, Text
 from porch.api.pagination import collection
@@ -14,6 +19,7 @@ from porch.api.shapes import message_json
 from porch.domain import drafts as domain
 from porch.domain.channels import access_channel
 from porch.domain.conversations import access_conversation
+from porch.domain.errors import BadRequest
 from porch.domain.messages import views
 from porch.store.messages import Message
 
@@ -73,7 +79,7 @@ async def create_draft(req: Request) -> Response:
     channel = await access_channel(
         req.db, principal=req.principal, ref=req.path_params["channel_id"]
     )
-    body = await req.parse(CreateDraft)
+    body, files = await multipart.parse_with_files(req, CreateDraft)
     draft = await domain.do_create_draft(
         req.db,
         principal=req.principal,
@@ -84,6 +90,7 @@ async def create_draft(req: Request) -> Response:
         subject=body.subject,
         body=body.body,
         mode=body.mode,
+        files=files,
     )
     return await _answer(req, draft)
 
@@ -99,7 +106,7 @@ async def create_draft_reply(req: Request) -> Response:
     conv = await access_conversation(
         req.db, principal=req.principal, ref=req.path_params["conversation_id"]
     )
-    body = await req.parse(ReplyDraft)
+    body, files = await multipart.parse_with_files(req, ReplyDraft)
     channel = await access_channel(req.db, principal=req.principal, ref=body.channel_id)
     draft = await domain.do_create_draft(
         req.db,
@@ -111,6 +118,7 @@ async def create_draft_reply(req: Request) -> Response:
         subject=body.subject,
         body=body.body,
         mode=body.mode,
+        files=files,
     )
     return await _answer(req, draft)
 
@@ -130,11 +138,15 @@ async def list_conversation_drafts(req: Request) -> Response:
 @routes.patch("/drafts/{message_id}/", "edit-draft", scope="drafts:write", body=EditDraft)
 async def edit_draft(req: Request) -> Response:
     """Rewrite a draft at its current version (409 when the version is stale)."""
-    # An oversized body is a 413 whatever the path names; the parse comes after access.
-    await req.body()
+    is_form = multipart.is_multipart(req)
+    if not is_form:
+        # An oversized body is a 413 whatever the path names; the parse comes after access.
+        await req.body()
     draft = await domain.access_draft(
         req.db, principal=req.principal, ref=req.path_params["message_id"]
     )
+    if is_form:
+        raise BadRequest("Editing a draft takes a JSON body: its files cannot be changed")
     body = await req.parse(EditDraft)
     channel = await access_channel(req.db, principal=req.principal, ref=body.channel_id)
     recipients = None

@@ -1,22 +1,30 @@
-"""Messages (Front tag "Messages"): receiving on custom channels, importing, fetching, sending."""
+"""Messages (Front tag "Messages"): receiving on custom channels, importing, fetching (as JSON
+or as an EML file), sending, and seen receipts.
+
+Receiving, importing and sending take files as ``multipart/form-data`` (see api/multipart.py).
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictInt
 
+from porch import ids
 from porch.api import multipart
-from porch.api.http import Request, Response, json_response
+from porch.api.http import Request, Response, json_response, no_content
 from porch.api.models import Body, Name, Ref, ShortText, Text
+from porch.api.pagination import collection
 from porch.api.routing import Routes
 from porch.api.shapes import message_json
+from porch.domain import eml, incoming, outbound, seen
 from porch.domain import messages as domain
-from porch.domain import outbound
 from porch.domain.channels import access_channel
 from porch.domain.conversations import access_conversation
-from porch.domain.errors import BadRequest
 from porch.domain.inboxes import access_inbox
+from porch.store.attachments import StoredFile
+from porch.store.seen import ANYONE, Receipt
 
 routes = Routes()
 
@@ -64,9 +72,9 @@ async def receive_custom_messages(req: Request) -> Response:
     channel = await access_channel(
         req.db, principal=req.principal, ref=req.path_params["channel_id"]
     )
-    body = await req.parse(IncomingMessage)
+    body, files = await multipart.parse_with_files(req, IncomingMessage)
     meta = body.metadata
-    msg = await domain.do_receive_custom(
+    msg = await incoming.do_receive_custom(
         req.db,
         principal=req.principal,
         channel=channel,
@@ -76,6 +84,7 @@ async def receive_custom_messages(req: Request) -> Response:
         body_format=body.body_format,
         thread_ref=meta.thread_ref if meta else None,
         headers=meta.headers if meta else None,
+        files=files,
     )
     return _accepted(msg.uid)
 
@@ -120,8 +129,8 @@ class ImportMessage(Body):
 async def import_inbox_message(req: Request) -> Response:
     """Import a message into an inbox; an external_id imported before answers the same uid."""
     inbox = await access_inbox(req.db, principal=req.principal, ref=req.path_params["inbox_id"])
-    body = await req.parse(ImportMessage)
-    msg = await domain.do_import(
+    body, files = await multipart.parse_with_files(req, ImportMessage)
+    msg = await incoming.do_import(
         req.db,
         principal=req.principal,
         inbox=inbox,
@@ -142,18 +151,101 @@ async def import_inbox_message(req: Request) -> Response:
         is_inbound=body.metadata.is_inbound,
         thread_ref=body.metadata.thread_ref,
         is_archived=body.metadata.is_archived,
+        files=files,
     )
     return _accepted(msg.uid)
 
 
+def wants_eml(accept: str | None) -> bool:
+    """Whether an ``Accept`` header asks for ``message/rfc822`` at least as much as for JSON
+    (only an explicit ``message/rfc822`` counts: ``*/*`` or no header is JSON)."""
+    quality = {"message/rfc822": 0.0, "application/json": 0.0}
+    for part in (accept or "").split(","):
+        media, _, params = part.partition(";")
+        media = media.strip().lower()
+        if media not in quality:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        quality[media] = max(quality[media], q)
+    return (
+        quality["message/rfc822"] > 0 and quality["message/rfc822"] >= quality["application/json"]
+    )
+
+
 @routes.get("/messages/{message_id}", "get-message", scope="messages:read")
 async def get_message(req: Request) -> Response:
-    """Fetch a message by id or by ``alt:uid:<message_uid>`` (404 until it exists)."""
+    """Fetch a message by id or by ``alt:uid:<message_uid>`` (404 until it exists); with
+    ``Accept: message/rfc822``, an email message as its EML file (406 for other types)."""
     msg = await domain.access_message(
         req.db, principal=req.principal, ref=req.path_params["message_id"]
     )
     [view] = await domain.views(req.db, principal=req.principal, msgs=[msg])
-    return json_response(message_json(req, view))
+    if wants_eml(req.header("accept")):
+        eml.check_exportable(view)
+        data = await eml.render(req.app.blobs, view=view)
+        return Response(200, data, eml.MEDIA_TYPE, headers=[("vary", "accept")])
+    resp = json_response(message_json(req, view))
+    resp.headers.append(("vary", "accept"))
+    return resp
+
+
+# --- Seen receipts --------------------------------------------------------------------------
+
+
+class MarkSeen(Body):
+    """Front's body is an empty object: the mark names no viewer."""
+
+
+def _seen_at(ms: int) -> str:
+    # The spec types first_seen_at as a string: an ISO 8601 UTC time to the millisecond.
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def receipt_json(req: Request, receipt: Receipt) -> dict[str, Any]:
+    message = f"{req.base_url}/messages/{ids.encode(ids.MESSAGE, receipt.message_id)}"
+    return {
+        "_links": {"self": message + "/seen", "related": {"message": message}},
+        "first_seen_at": _seen_at(receipt.first_seen_at),
+        "seen_by": (
+            None
+            if receipt.handle == ANYONE
+            else {"handle": receipt.handle, "source": receipt.source}
+        ),
+    }
+
+
+@routes.get("/messages/{message_id}/seen", "get-message-seen-status", scope="messages:read")
+async def get_message_seen_status(req: Request) -> Response:
+    """The seen receipts of a message: one "first seen" entry once it was marked seen."""
+    msg = await domain.access_message(
+        req.db, principal=req.principal, ref=req.path_params["message_id"]
+    )
+    receipts = await seen.list_receipts(req.db, principal=req.principal, message=msg)
+    return collection(req, [receipt_json(req, r) for r in receipts], None)
+
+
+@routes.post(
+    "/messages/{message_id}/seen",
+    "mark-message-seen",
+    scope="messages:write",
+    status=204,
+    body=MarkSeen,
+)
+async def mark_message_seen(req: Request) -> Response:
+    """Mark an outbound message seen (400 for an inbound one); the first time is kept."""
+    msg = await domain.access_message(
+        req.db, principal=req.principal, ref=req.path_params["message_id"]
+    )
+    await req.parse(MarkSeen)
+    await seen.do_mark_seen(req.db, principal=req.principal, message=msg)
+    return no_content()
 
 
 # --- Sending --------------------------------------------------------------------------------
@@ -184,7 +276,7 @@ class OutboundReplyMessage(OutboundMessage):
     quote_body: Text | None = None
 
 
-def _outgoing(body: OutboundMessage) -> outbound.Outgoing:
+def _outgoing(body: OutboundMessage, files: list[StoredFile]) -> outbound.Outgoing:
     options = body.options or SendOptions()
     return outbound.Outgoing(
         to=list(body.to),
@@ -197,12 +289,8 @@ def _outgoing(body: OutboundMessage) -> outbound.Outgoing:
         archive=options.archive,
         tag_refs=list(options.tag_ids),
         signature_ref=body.signature_id,
+        files=files,
     )
-
-
-def _json_only(req: Request) -> None:
-    if multipart.is_multipart(req):
-        raise BadRequest("Sending attachments (multipart/form-data) is not supported yet")
 
 
 @routes.post(
@@ -217,10 +305,13 @@ async def create_message(req: Request) -> Response:
     channel = await access_channel(
         req.db, principal=req.principal, ref=req.path_params["channel_id"]
     )
-    _json_only(req)
-    body = await req.parse(OutboundMessage)
+    body, files = await multipart.parse_with_files(req, OutboundMessage)
     msg = await outbound.do_send(
-        req.db, principal=req.principal, channel=channel, conversation=None, out=_outgoing(body)
+        req.db,
+        principal=req.principal,
+        channel=channel,
+        conversation=None,
+        out=_outgoing(body, files),
     )
     return _accepted(msg.uid)
 
@@ -237,8 +328,7 @@ async def create_message_reply(req: Request) -> Response:
     conversation = await access_conversation(
         req.db, principal=req.principal, ref=req.path_params["conversation_id"]
     )
-    _json_only(req)
-    body = await req.parse(OutboundReplyMessage)
+    body, files = await multipart.parse_with_files(req, OutboundReplyMessage)
     named = None
     if body.channel_id is not None:
         named = await access_channel(req.db, principal=req.principal, ref=body.channel_id)
@@ -250,6 +340,6 @@ async def create_message_reply(req: Request) -> Response:
         principal=req.principal,
         channel=channel,
         conversation=conversation,
-        out=_outgoing(body),
+        out=_outgoing(body, files),
     )
     return _accepted(msg.uid)

@@ -1,20 +1,31 @@
 """``multipart/form-data`` request bodies, as Front takes them for uploads.
 
 Front sends one form field per JSON property (``body``, ``is_pinned=true``) and files as
-``attachments[]``. The body is parsed as it streams in: a file past the per-file limit, or a
-body past the total limit, is a 413 before anything is stored; a body that is not well-formed
-multipart is a 400.
+``attachments[]``; arrays repeat a bracketed name (``to[]=a&to[]=b``, or numbered ``to[0]``),
+nested objects bracket their keys (``sender[handle]``, ``options[tag_ids][]``). ``parse_form``
+turns such a form back into the JSON body it stands for, and validates it like one.
+
+The body is parsed as it streams in: a file past the per-file limit, or a body past the total
+limit, is a 413 before anything is stored; a body that is not well-formed multipart is a 400.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
+import pydantic
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from porch.api.http import Request
+from porch.api.http import Request, validation_details
+from porch.domain import attachments
 from porch.domain.errors import BadRequest, PayloadTooLarge
+from porch.store.attachments import StoredFile
+
+M = TypeVar("M", bound=pydantic.BaseModel)
 
 # A sane bound on a whole upload (several files of up to 25 MB each).
 MAX_TOTAL_BYTES = 100 * 1024 * 1024
@@ -181,3 +192,130 @@ async def read_form(req: Request, *, max_file: int, max_total: int = MAX_TOTAL_B
     if collector.bad is not None:
         raise BadRequest(collector.bad)
     return collector.form
+
+
+# ``name`` then any number of ``[key]``; an empty or numeric key is an array item.
+_FIELD_NAME = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)")
+_KEYS = re.compile(r"\[([^\[\]]*)\]")
+# Files are ``attachments[]`` (an old Front example numbers them).
+FILE_FIELD = re.compile(r"attachments(\[\d*\])?")
+_INTEGER = re.compile(r"-?\d{1,18}")
+
+
+def _is_item(key: str) -> bool:
+    return key == "" or key.isdigit()
+
+
+def form_json(form: Form) -> dict[str, Any]:
+    """The JSON object a form's text fields stand for (values still strings)."""
+    out: dict[str, Any] = {}
+    for name, values in form.fields.items():
+        match = _FIELD_NAME.fullmatch(name)
+        if match is None:
+            raise BadRequest(f"Invalid form field name {name!r}")
+        keys = [match.group(1), *_KEYS.findall(match.group(2))]
+        is_array = len(keys) > 1 and _is_item(keys[-1])
+        if is_array:
+            keys.pop()
+        if any(_is_item(k) for k in keys[1:]):
+            raise BadRequest(f"The form field {name!r} nests an array, which Porch does not take")
+        node = out
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise BadRequest(f"The form field {name!r} conflicts with another field")
+        leaf = keys[-1]
+        if is_array:
+            items = node.setdefault(leaf, [])
+            if not isinstance(items, list):
+                raise BadRequest(f"The form field {name!r} conflicts with another field")
+            items.extend(values)
+        elif len(values) > 1 or leaf in node:
+            raise BadRequest(f"The form field {name!r} is given more than once")
+        else:
+            node[leaf] = values[0]
+    return out
+
+
+def _options(schema: dict[str, Any], defs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The alternatives a JSON schema allows, with references resolved."""
+    found = []
+    for option in schema.get("anyOf", [schema]):
+        while "$ref" in option:
+            option = defs[option["$ref"].rsplit("/", 1)[-1]]
+        found.append(option)
+    return found
+
+
+def _typed(value: Any, schema: dict[str, Any], defs: dict[str, Any]) -> Any:
+    """``value`` with its strings read as the booleans and integers ``schema`` expects there."""
+    options = _options(schema, defs)
+    types = {o.get("type") for o in options}
+    if isinstance(value, str):
+        if "boolean" in types and value in ("true", "false"):
+            return value == "true"
+        if "integer" in types and _INTEGER.fullmatch(value):
+            return int(value)
+        return value
+    if isinstance(value, list):
+        items: dict[str, Any] = next(
+            (o.get("items", {}) for o in options if o.get("type") == "array"), {}
+        )
+        return [_typed(v, items, defs) for v in value]
+    if isinstance(value, dict):
+        props: dict[str, Any] = next(
+            (o.get("properties", {}) for o in options if o.get("type") == "object"), {}
+        )
+        return {k: _typed(v, props.get(k, {}), defs) for k, v in value.items()}
+    return value
+
+
+def is_urlencoded(req: Request) -> bool:
+    return (
+        (req.header("content-type") or "").lower().startswith("application/x-www-form-urlencoded")
+    )
+
+
+async def read_urlencoded(req: Request) -> Form:
+    """A ``application/x-www-form-urlencoded`` body (no files), within the JSON body limit."""
+    raw = await req.body()
+    try:
+        pairs = parse_qsl(
+            raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw), errors="strict"
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest("The form body is malformed") from exc
+    form = Form()
+    for name, value in pairs:
+        form.fields.setdefault(name, []).append(value)
+    return form
+
+
+async def parse_form(req: Request, model: type[M], *, max_file: int) -> tuple[M, list[Upload]]:
+    """The body a form (multipart, or url-encoded without files) stands for, validated by
+    ``model`` (a 400 as for JSON), and its files (only ``attachments[]`` fields; any other file
+    field is a 400)."""
+    if is_multipart(req):
+        form = await read_form(req, max_file=max_file)
+    else:
+        form = await read_urlencoded(req)
+    for upload in form.files:
+        if FILE_FIELD.fullmatch(upload.name) is None:
+            raise BadRequest(f"Unknown file field {upload.name!r}")
+    schema = model.model_json_schema()
+    data = _typed(form_json(form), schema, schema.get("$defs", {}))
+    try:
+        return model.model_validate(data), form.files
+    except pydantic.ValidationError as exc:
+        raise BadRequest("The request body is invalid", details=validation_details(exc)) from exc
+
+
+async def parse_with_files(req: Request, model: type[M]) -> tuple[M, list[StoredFile]]:
+    """The request body as ``model`` (JSON, or a form with files of up to 25 MB each), and the
+    files, put in the blob store once the whole form is valid (a later refusal leaves unused
+    blobs, which are harmless: blobs are named by their content)."""
+    if not is_multipart(req) and not is_urlencoded(req):
+        return await req.parse(model), []
+    body, uploads = await parse_form(req, model, max_file=attachments.MAX_FILE_BYTES)
+    files = [attachments.NewFile(u.filename, u.content_type, u.data) for u in uploads]
+    return body, await attachments.store_files(req.app.blobs, files)

@@ -311,8 +311,7 @@ def message_json(req: Request, view: MessageView) -> dict[str, Any]:
         "recipients": [recipient_json(req, r) for r in view.recipients],
         "body": m.body,
         "text": m.text,
-        # Attachments of messages arrive with the attachments API.
-        "attachments": [],
+        "attachments": [attachment_json(req, a) for a in view.attachments],
         "metadata": {k: meta[k] for k in ("thread_ref", "headers") if k in meta},
     }
     # The spec does not let author be null: inbound messages (and imports without an author)

@@ -1,9 +1,11 @@
-"""Attachments: files attached to comments (and later messages, drafts and templates).
+"""Attachments: files attached to comments, messages and drafts (templates come later).
 
 A file's bytes go to the blob store, named by their sha256, before the transaction that writes
 its owner: the bytes are durable when the API answers, and content uploaded twice is kept once.
 A transaction that fails after the upload leaves an unreferenced blob, never a row without its
-bytes. An attachment is visible exactly when its owner is; downloads need ``attachments:read``.
+bytes. An attachment is visible exactly when its owner is (a message's when the message is, a
+draft's when the draft is, to the tokens that see that draft); downloads need
+``attachments:read``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from porch import ids
-from porch.domain import comments
+from porch.domain import comments, messages
 from porch.domain.errors import BadRequest, NotFound, not_found
 from porch.domain.principal import Principal
 from porch.storage import BlobStore
@@ -77,21 +79,31 @@ async def access_attachment(
         (found.owner_type, found.owner_id),
     ):
         found = None
-    if found is not None:
-        if found.owner_type == store.COMMENT:
-            # Raises NotFound when the comment's conversation is out of the token's sight.
-            try:
-                await comments.access_comment(
-                    conn, principal=principal, ref=ids.encode(ids.COMMENT, found.owner_id)
-                )
-            except NotFound:
-                found = None
-        else:
-            # Messages, drafts and templates have no attachments yet.
-            found = None
+    if found is not None and not await _sees_owner(conn, principal=principal, found=found):
+        found = None
     if found is None:
         raise not_found("attachment", ref)
     return found
+
+
+async def _sees_owner(conn: Reader, *, principal: Principal, found: Attachment) -> bool:
+    """Whether the token sees what ``found`` is attached to."""
+    try:
+        if found.owner_type == store.COMMENT:
+            # Raises NotFound when the comment's conversation is out of the token's sight.
+            await comments.access_comment(
+                conn, principal=principal, ref=ids.encode(ids.COMMENT, found.owner_id)
+            )
+            return True
+        if found.owner_type in (store.MESSAGE, store.DRAFT):
+            # A private draft is checked against the token there too.
+            msg = await messages.access_message(
+                conn, principal=principal, ref=ids.encode(ids.MESSAGE, found.owner_id)
+            )
+            return messages.owner_type(msg) == found.owner_type
+    except NotFound:
+        return False
+    return False
 
 
 async def read(blobs: BlobStore, *, attachment: Attachment) -> bytes:

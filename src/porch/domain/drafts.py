@@ -9,6 +9,9 @@ Who sees a draft: a shared draft, whoever sees its conversation; a private draft
 only the token that created it and tokens holding the private namespace (an API token has no
 teammate of its own to be "the author"). Anyone else gets a 404, as for a missing draft.
 
+A draft's files (sent with it as ``multipart/form-data``) are attachments owned as ``draft``; an
+edit keeps them (Front's edit takes no files) and a delete removes them.
+
 Drafts are never among a conversation's messages, never its recipient, and never bump its
 activity. They emit the Porch events ``draft_created``, ``draft_updated`` and ``draft_deleted``
 (Front has no draft event).
@@ -17,6 +20,7 @@ activity. They emit the Porch events ``draft_created``, ``draft_updated`` and ``
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -35,10 +39,12 @@ from porch.domain.messages import (
 )
 from porch.domain.principal import Principal
 from porch.events import log
+from porch.store import attachments as attachments_store
 from porch.store import conversations as conversations_store
 from porch.store import crud
 from porch.store import inboxes as inboxes_store
 from porch.store import messages as store
+from porch.store.attachments import StoredFile
 from porch.store.channels import Channel
 from porch.store.conversations import Conversation
 from porch.store.db import Connection, Database, Reader
@@ -151,9 +157,11 @@ async def do_create_draft(
     subject: str | None,
     body: str,
     mode: str,
+    files: Sequence[StoredFile] = (),
 ) -> store.Message:
     """Write a draft on ``channel`` into ``conversation`` (a reply draft), or into a new
-    conversation of the channel's inbox when it is None, and return it."""
+    conversation of the channel's inbox when it is None, with ``files`` (already in the blob
+    store) attached, and return it."""
     check_draft(body=body, recipients=recipients, channel=channel)
     if mode not in MODES:
         raise BadRequest("mode must be private or shared")
@@ -202,6 +210,14 @@ async def do_create_draft(
         )
         await _write_recipients(
             tx, company_id=company_id, key=key, channel=channel, recipients=recipients
+        )
+        await attachments_store.insert(
+            tx,
+            company_id=company_id,
+            owner_type=attachments_store.DRAFT,
+            owner_id=key,
+            files=files,
+            now=at,
         )
         await log.append(
             tx,
@@ -297,13 +313,20 @@ async def do_edit_draft(
 async def do_delete_draft(
     db: Database, *, principal: Principal, draft: store.Message, version: str
 ) -> None:
-    """Delete a draft whose current version is ``version`` (409 otherwise, nothing changed)."""
+    """Delete a draft whose current version is ``version`` (409 otherwise, nothing changed),
+    and its attachments."""
     async with db.transaction() as tx:
         gone = await store.drop_draft(
             tx, company_id=principal.company_id, key=draft.id, version=version
         )
         if not gone:
             raise Conflict("The draft has changed since this version: fetch it again")
+        await attachments_store.drop_of_owner(
+            tx,
+            company_id=principal.company_id,
+            owner_type=attachments_store.DRAFT,
+            owner_id=draft.id,
+        )
         await log.append(
             tx,
             company_id=principal.company_id,

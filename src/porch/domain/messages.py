@@ -1,23 +1,21 @@
-"""Messages: receiving on custom channels, importing into inboxes, reading them back.
+"""Messages: reading them back, and the writing every way of making one shares.
 
-A message is visible exactly when its conversation is. Its people are recipients (``from``,
-``to``, ``cc``, ``bcc``) holding a handle; each handle of the outside world resolves to one
-contact per company (created the first time the handle is seen; email handles compare
-lower-cased). Both inbound paths write the message before answering, so the ``message_uid``
-they answer is readable at once.
+Receiving and importing live in ``domain/incoming.py``, sending in ``domain/outbound.py``, seen
+receipts in ``domain/seen.py``. A message is visible exactly when its conversation is. Its
+people are recipients (``from``, ``to``, ``cc``, ``bcc``) holding a handle; each handle of the
+outside world resolves to one contact per company (created the first time the handle is seen;
+email handles compare lower-cased). Both inbound paths write the message before answering, so
+the ``message_uid`` they answer is readable at once.
 
-Threading, as Front does it: a message with a ``thread_ref`` joins the conversation of the
-latest message with that reference on the same channel (imports: the same inbox); without one
-it joins the sender's latest open or archived conversation there; otherwise it starts a
-conversation of type ``conversation`` in the channel's inbox. An inbound message reopens an
-archived conversation (``reopen``), and every message emits ``inbound``, ``outbound`` (a new
-conversation) or ``out_reply``.
+Every message emits ``inbound``, ``outbound`` (a new conversation) or ``out_reply``. Its files
+are attachments owned by the message (``owner_type`` message; a draft's are owned as draft).
 """
 
 from __future__ import annotations
 
 import html
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -25,43 +23,41 @@ from typing import Any
 import orjson
 
 from porch import ids
-from porch.domain import refs, teammates
+from porch.domain import refs
 from porch.domain.errors import BadRequest, not_found
 from porch.domain.principal import Principal
 from porch.events import log
+from porch.store import attachments as attachments_store
 from porch.store import contacts as contacts_store
 from porch.store import conversations as conversations_store
 from porch.store import crud, joins
-from porch.store import inboxes as inboxes_store
 from porch.store import messages as store
+from porch.store import statuses as statuses_store
 from porch.store import teammates as teammates_store
-from porch.store.channels import Channel
+from porch.store.attachments import Attachment, StoredFile
 from porch.store.conversations import Conversation
-from porch.store.db import Connection, Database, Reader, Row
+from porch.store.db import Connection, Reader, Row
 from porch.store.inboxes import Inbox
 from porch.store.tables import (
     contacts,
     conversations,
     messages,
-    tags,
 )
 from porch.store.teammates import Teammate
 from porch.timeutil import now_ms
 
-# The contact handle source of each imported message type.
-IMPORT_SOURCES = {"email": "email", "sms": "phone", "intercom": "intercom", "custom": "custom"}
 BLURB_LENGTH = 150
-# Imports carry a time of their own: any time from 1970 to the year 2500, in seconds.
-MAX_IMPORT_SECONDS = 16_725_225_600
 
 
 @dataclass(frozen=True, slots=True)
 class MessageView:
-    """A message with its recipients (sender first) and its author, as its shape shows them."""
+    """A message with its recipients (sender first), its author and its files, as its shape
+    shows them."""
 
     message: store.Message
     recipients: list[Row]
     author: Teammate | None
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,17 +105,43 @@ async def access_message(conn: Reader, *, principal: Principal, ref: str) -> sto
 async def views(
     conn: Reader, *, principal: Principal, msgs: list[store.Message]
 ) -> list[MessageView]:
-    """Each message with its recipients and author, in two queries."""
+    """Each message with its recipients, author and attachments, in a few queries."""
     company_id = principal.company_id
     recipients = await store.recipients_of(conn, company_id=company_id, keys=[m.id for m in msgs])
     author_keys = sorted({m.author_id for m in msgs if m.author_id is not None})
     authors = {
         t.id: t for t in await teammates_store.many(conn, company_id=company_id, keys=author_keys)
     }
+    files = await files_of(conn, company_id=company_id, msgs=msgs)
     return [
-        MessageView(m, recipients.get(m.id, []), authors.get(m.author_id) if m.author_id else None)
+        MessageView(
+            m,
+            recipients.get(m.id, []),
+            authors.get(m.author_id) if m.author_id else None,
+            tuple(files.get(m.id, ())),
+        )
         for m in msgs
     ]
+
+
+def owner_type(msg: store.Message) -> str:
+    """Who owns a message's attachments: the message, or (while it is one) the draft."""
+    return attachments_store.DRAFT if msg.is_draft else attachments_store.MESSAGE
+
+
+async def files_of(
+    conn: Reader, *, company_id: int, msgs: list[store.Message]
+) -> dict[int, list[Attachment]]:
+    """The attachments of each message (drafts included), in upload order."""
+    out: dict[int, list[Attachment]] = {}
+    for kind in (attachments_store.MESSAGE, attachments_store.DRAFT):
+        keys = [m.id for m in msgs if owner_type(m) == kind]
+        out.update(
+            await attachments_store.of_owners(
+                conn, company_id=company_id, owner_type=kind, keys=keys
+            )
+        )
+    return out
 
 
 async def list_messages(
@@ -227,10 +249,18 @@ async def resolve_contact(
         created_at=now,
         updated_at=now,
     )
-    await contacts_store.add_handle(
+    if await contacts_store.add_handle(
         tx, company_id=company_id, contact_id=key, source=source, handle=handle
+    ):
+        return key
+    # Another message from the same new sender created the contact first (concurrent writers
+    # on PostgreSQL): use that one, and drop the contact made here, which nothing references.
+    await crud.delete(tx, contacts, company_id=company_id, key=key)
+    found = await contacts_store.key_by_handle(
+        tx, company_id=company_id, source=source, handle=handle
     )
-    return key
+    assert found is not None, "the conflicting handle is committed when the insert returns"
+    return found
 
 
 # --- Writing --------------------------------------------------------------------------------
@@ -258,20 +288,11 @@ class Incoming:
     author_id: int | None
 
 
-async def _follow_merges(tx: Reader, *, company_id: int, key: int) -> Conversation | None:
-    conv = await conversations_store.get(tx, company_id=company_id, key=key)
-    for _ in range(100):
-        if conv is None or conv.merged_into_id is None:
-            break
-        conv = await conversations_store.get(tx, company_id=company_id, key=conv.merged_into_id)
-    return conv
-
-
 async def new_conversation(
     tx: Connection, *, principal: Principal, inbox: Inbox, subject: str, state: str, at: int
 ) -> Conversation:
     now = now_ms()
-    key = await crud.insert(
+    row = await crud.insert_row(
         tx,
         conversations,
         company_id=principal.company_id,
@@ -281,7 +302,7 @@ async def new_conversation(
         assignee_id=None,
         status_id=None,
         waiting_since=None,
-        ticket_number=None,
+        ticket_number=await statuses_store.take_ticket_number(tx, company_id=principal.company_id),
         is_private=inbox.is_private,
         description=None,
         due_at=None,
@@ -291,12 +312,13 @@ async def new_conversation(
         updated_at=now,
         activity_at=at,
     )
-    await crud.link(
+    conv = Conversation.from_row(row)
+    await crud.link_new(
         tx,
         joins.CONVERSATION_INBOXES,
         company_id=principal.company_id,
-        left_id=key,
-        right_ids=[inbox.id],
+        left_id=conv.id,
+        right_id=inbox.id,
     )
     await log.append(
         tx,
@@ -304,12 +326,10 @@ async def new_conversation(
         type="conversation_created",
         source=log.source_of(principal),
         target_type="conversation",
-        target_id=key,
-        conversation_id=key,
+        target_id=conv.id,
+        conversation_id=conv.id,
         data={"type": "conversation", "subject": subject},
     )
-    conv = await conversations_store.get(tx, company_id=principal.company_id, key=key)
-    assert conv is not None
     return conv
 
 
@@ -323,33 +343,51 @@ async def write_message(
     channel_id: int | None,
     inbox_id: int,
     state: str | None,
+    files: Sequence[StoredFile] = (),
+    sender_contact: int | None = None,
 ) -> store.Message:
-    """Store ``msg`` in ``conv`` with its recipients; emit its events; bump the conversation
-    (and move it to ``state`` when given)."""
+    """Store ``msg`` in ``conv`` with its recipients and ``files`` (already in the blob store);
+    emit its events; bump the conversation (and move it to ``state`` when given).
+    ``sender_contact`` is the sender's contact when the caller has resolved it already."""
     company_id = principal.company_id
     source = log.source_of(principal)
     text = plain_text(msg.body, msg.body_format)
     uid = secrets.token_hex(16)
-    key = await crud.insert(
+    written = store.Message.from_row(
+        await crud.insert_row(
+            tx,
+            messages,
+            company_id=company_id,
+            conversation_id=conv.id,
+            uid=uid,
+            type=msg.type,
+            is_inbound=msg.is_inbound,
+            is_draft=False,
+            author_id=msg.author_id,
+            subject=msg.subject,
+            body=msg.body,
+            text=text,
+            blurb=blurb(text),
+            external_id=msg.external_id,
+            thread_ref=msg.thread_ref,
+            created_at=msg.at,
+            channel_id=channel_id,
+            inbox_id=inbox_id,
+            metadata=orjson.dumps(msg.metadata).decode(),
+            draft_mode=None,
+            version=None,
+            delivery_status=None,
+            error_type=None,
+        )
+    )
+    key = written.id
+    await attachments_store.insert(
         tx,
-        messages,
         company_id=company_id,
-        conversation_id=conv.id,
-        uid=uid,
-        type=msg.type,
-        is_inbound=msg.is_inbound,
-        is_draft=False,
-        author_id=msg.author_id,
-        subject=msg.subject,
-        body=msg.body,
-        text=text,
-        blurb=blurb(text),
-        external_id=msg.external_id,
-        thread_ref=msg.thread_ref,
-        created_at=msg.at,
-        channel_id=channel_id,
-        inbox_id=inbox_id,
-        metadata=orjson.dumps(msg.metadata).decode(),
+        owner_type=attachments_store.MESSAGE,
+        owner_id=key,
+        files=files,
+        now=now_ms(),
     )
     people = [("from", msg.sender, msg.sender_has_contact)]
     people += [
@@ -359,7 +397,9 @@ async def write_message(
     ]
     for position, (role, person, has_contact) in enumerate(people):
         contact_id = None
-        if has_contact:
+        if position == 0 and sender_contact is not None:
+            contact_id = sender_contact
+        elif has_contact:
             contact_id = await resolve_contact(
                 tx, company_id=company_id, source=msg.source, handle=person.handle, name=person.name
             )
@@ -394,299 +434,7 @@ async def write_message(
         conversation_id=conv.id,
         data={"message_uid": uid},
     )
-    await crud.update(tx, conversations, company_id=company_id, key=conv.id, **values)
-    written = await store.get(tx, company_id=company_id, key=key)
-    assert written is not None
+    if not is_new or "state" in values or values["activity_at"] != conv.activity_at:
+        # A conversation this message starts was written with its activity already.
+        await crud.update(tx, conversations, company_id=company_id, key=conv.id, **values)
     return written
-
-
-async def _thread(
-    tx: Connection,
-    *,
-    principal: Principal,
-    scope: str,
-    place: int,
-    thread_ref: str | None,
-    sender_contact: int | None,
-) -> Conversation | None:
-    """The conversation a message joins by reference or by sender, following merges."""
-    company_id = principal.company_id
-    found = None
-    if thread_ref is not None:
-        found = await store.thread_by_ref(
-            tx, company_id=company_id, scope=scope, place=place, thread_ref=thread_ref
-        )
-    elif sender_contact is not None:
-        found = await store.thread_by_sender(
-            tx, company_id=company_id, scope=scope, place=place, contact_id=sender_contact
-        )
-    if found is None:
-        return None
-    return await _follow_merges(tx, company_id=company_id, key=found)
-
-
-async def do_receive_custom(
-    db: Database,
-    *,
-    principal: Principal,
-    channel: Channel,
-    sender: Person,
-    body: str,
-    subject: str | None,
-    body_format: str,
-    thread_ref: str | None,
-    headers: dict[str, Any] | None,
-) -> store.Message:
-    """Receive a message on a custom channel (Front's incoming_messages), threaded as the module
-    says, and return it (its uid is the answer)."""
-    if channel.type != "custom":
-        raise BadRequest("Only custom channels receive messages through the API")
-    check_handle(sender.handle)
-    check_body(body)
-    metadata: dict[str, Any] = {}
-    if thread_ref is not None:
-        metadata["thread_ref"] = thread_ref
-    if headers is not None:
-        metadata["headers"] = headers
-    at = now_ms()
-    msg = Incoming(
-        type="custom",
-        source="custom",
-        is_inbound=True,
-        sender=sender,
-        sender_has_contact=True,
-        to=[Person(channel.address)] if channel.address else [],
-        cc=[],
-        bcc=[],
-        subject=subject or "",
-        body=body,
-        body_format=body_format,
-        thread_ref=thread_ref,
-        external_id=None,
-        metadata=metadata,
-        at=at,
-        author_id=None,
-    )
-    async with db.transaction() as tx:
-        inbox = await inboxes_store.get(tx, company_id=principal.company_id, key=channel.inbox_id)
-        if inbox is None:
-            raise not_found("channel", ids.encode(ids.CHANNEL, channel.id))
-        contact = await resolve_contact(
-            tx,
-            company_id=principal.company_id,
-            source="custom",
-            handle=sender.handle,
-            name=sender.name,
-        )
-        conv = await _thread(
-            tx,
-            principal=principal,
-            scope="channel",
-            place=channel.id,
-            thread_ref=thread_ref,
-            sender_contact=contact,
-        )
-        is_new = conv is None
-        if conv is None:
-            conv = await new_conversation(
-                tx, principal=principal, inbox=inbox, subject=msg.subject, state="open", at=at
-            )
-        return await write_message(
-            tx,
-            principal=principal,
-            conv=conv,
-            is_new=is_new,
-            msg=msg,
-            channel_id=channel.id,
-            inbox_id=inbox.id,
-            state="open",
-        )
-
-
-async def _tag_by_names(
-    tx: Connection, *, principal: Principal, conv: Conversation, names: list[str]
-) -> None:
-    """Tag ``conv`` with the company tags of these names, creating the missing ones."""
-    company_id = principal.company_id
-    source = log.source_of(principal)
-    have = {
-        r["id"]
-        for r in (await conversations_store.tag_rows_of(tx, keys=[conv.id])).get(conv.id, [])
-    }
-    for name in dict.fromkeys(names):
-        key = await store.company_tag_key(tx, company_id=company_id, name=name)
-        if key is None:
-            now = now_ms()
-            key = await crud.insert(
-                tx,
-                tags,
-                company_id=company_id,
-                name=name,
-                description=None,
-                highlight=None,
-                is_visible_in_conversation_lists=False,
-                parent_id=None,
-                team_id=None,
-                owner_teammate_id=None,
-                created_at=now,
-                updated_at=now,
-            )
-            await log.append(
-                tx,
-                company_id=company_id,
-                type="tag_created",
-                source=source,
-                target_type="tag",
-                target_id=key,
-                data={"name": name},
-            )
-        if key in have:
-            continue
-        have.add(key)
-        await crud.link(
-            tx, joins.CONVERSATION_TAGS, company_id=company_id, left_id=conv.id, right_ids=[key]
-        )
-        await log.append(
-            tx,
-            company_id=company_id,
-            type="tag",
-            source=source,
-            target_type="tag",
-            target_id=key,
-            conversation_id=conv.id,
-        )
-
-
-async def do_import(
-    db: Database,
-    *,
-    principal: Principal,
-    inbox: Inbox,
-    type: str,
-    sender: Person,
-    author_ref: str | None,
-    to: list[str],
-    cc: list[str],
-    bcc: list[str],
-    subject: str | None,
-    body: str,
-    body_format: str,
-    external_id: str,
-    created_at: int,
-    assignee_ref: str | None,
-    tag_names: list[str],
-    conversation_ref: str | None,
-    is_inbound: bool,
-    thread_ref: str | None,
-    is_archived: bool,
-) -> store.Message:
-    """Import a message into ``inbox`` (Front's imported_messages) and return it. An
-    ``external_id`` already imported into the inbox imports nothing and returns that first
-    message. ``conversation_ref`` threads into that conversation, ignoring ``thread_ref``."""
-    check_handle(sender.handle)
-    check_body(body)
-    for handle in [*to, *cc, *bcc]:
-        check_handle(handle)
-    if not to:
-        raise BadRequest("to needs at least one recipient")
-    if not 0 <= created_at <= MAX_IMPORT_SECONDS:
-        raise BadRequest("created_at must be a time in seconds")
-    for name in tag_names:
-        if not name.strip():
-            raise BadRequest("A tag name must not be empty")
-    if conversation_ref is not None:
-        thread_ref = None
-    company_id = principal.company_id
-    source = IMPORT_SOURCES[type]
-    async with db.transaction() as tx:
-        first = await store.by_external_id(
-            tx, company_id=company_id, inbox_id=inbox.id, external_id=external_id
-        )
-        if first is not None:
-            return first
-        author_id = None
-        if author_ref is not None and not is_inbound:
-            author_id = (
-                await teammates.access_teammate(tx, principal=principal, ref=author_ref)
-            ).id
-        assignee = None
-        if assignee_ref is not None:
-            assignee = await teammates.access_teammate(tx, principal=principal, ref=assignee_ref)
-        conv = None
-        if conversation_ref is not None:
-            key = ids.decode(ids.CONVERSATION, conversation_ref)
-            found = None
-            if key is not None:
-                found = await conversations_store.get_visible(
-                    tx, company_id=company_id, key=key, vis=principal.visibility()
-                )
-            if found is None:
-                raise not_found("conversation", conversation_ref)
-            conv = await _follow_merges(tx, company_id=company_id, key=found.id)
-        elif thread_ref is not None or is_inbound:
-            # Outbound messages thread by reference only: their sender is the company itself.
-            contact = None
-            if thread_ref is None:
-                contact = await resolve_contact(
-                    tx, company_id=company_id, source=source, handle=sender.handle, name=sender.name
-                )
-            conv = await _thread(
-                tx,
-                principal=principal,
-                scope="inbox",
-                place=inbox.id,
-                thread_ref=thread_ref,
-                sender_contact=contact,
-            )
-        at = created_at * 1000
-        state = "archived" if is_archived else "open"
-        is_new = conv is None
-        if conv is None:
-            conv = await new_conversation(
-                tx, principal=principal, inbox=inbox, subject=subject or "", state=state, at=at
-            )
-        metadata: dict[str, Any] = {"thread_ref": thread_ref} if thread_ref is not None else {}
-        msg = Incoming(
-            type=type,
-            source=source,
-            is_inbound=is_inbound,
-            sender=sender,
-            sender_has_contact=is_inbound,
-            to=[Person(h) for h in to],
-            cc=[Person(h) for h in cc],
-            bcc=[Person(h) for h in bcc],
-            subject=subject or "",
-            body=body,
-            body_format=body_format,
-            thread_ref=thread_ref,
-            external_id=external_id,
-            metadata=metadata,
-            at=at,
-            author_id=author_id,
-        )
-        written = await write_message(
-            tx,
-            principal=principal,
-            conv=conv,
-            is_new=is_new,
-            msg=msg,
-            channel_id=None,
-            inbox_id=inbox.id,
-            state=state,
-        )
-        if assignee is not None and assignee.id != conv.assignee_id:
-            await crud.update(
-                tx, conversations, company_id=company_id, key=conv.id, assignee_id=assignee.id
-            )
-            await log.append(
-                tx,
-                company_id=company_id,
-                type="assign",
-                source=log.source_of(principal),
-                target_type="teammate",
-                target_id=assignee.id,
-                conversation_id=conv.id,
-            )
-        if tag_names:
-            await _tag_by_names(tx, principal=principal, conv=conv, names=tag_names)
-        return written

@@ -9,7 +9,7 @@ channels: a POST to the channel's ``webhook_url``; email channels: the email que
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from porch import ids
 from porch.domain import messages as msgs
@@ -23,6 +23,7 @@ from porch.store import crud
 from porch.store import inboxes as inboxes_store
 from porch.store import messages as store
 from porch.store import outbox as outbox_store
+from porch.store.attachments import StoredFile
 from porch.store.channels import Channel
 from porch.store.conversations import Conversation
 from porch.store.db import Connection, Database
@@ -47,6 +48,8 @@ class Outgoing:
     archive: bool
     tag_refs: list[str]
     signature_ref: str | None
+    # Files sent with the message (already in the blob store): attached to the sent message.
+    files: list[StoredFile] = field(default_factory=list)
 
 
 def check_outgoing(out: Outgoing, channel: Channel) -> None:
@@ -144,6 +147,7 @@ async def do_send(
             channel_id=channel.id,
             inbox_id=inbox.id,
             state=None,
+            files=out.files,
         )
         await crud.update(
             tx, messages, company_id=company_id, key=written.id, delivery_status="pending"

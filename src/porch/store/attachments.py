@@ -107,3 +107,17 @@ async def insert(
             owner_id=owner_id,
             created_at=now,
         )
+
+
+_DROP_OF_OWNER = Query(
+    sa.delete(t).where(
+        _cid, t.c.owner_type == sa.bindparam("owner_type"), t.c.owner_id == sa.bindparam("owner_id")
+    )
+)
+
+
+async def drop_of_owner(tx: Connection, *, company_id: int, owner_type: str, owner_id: int) -> None:
+    """Delete the attachment rows of one owner (their blobs stay: other rows may share them)."""
+    await tx.execute(
+        _DROP_OF_OWNER, company_id=company_id, owner_type=owner_type, owner_id=owner_id
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from porch.store.db import Connection, Query, Reader, Row
 from porch.store.tables import contact_handles, contacts
@@ -55,19 +57,29 @@ async def key_by_handle(conn: Reader, *, company_id: int, source: str, handle: s
     return int(row["contact_id"]) if row else None
 
 
+_HANDLE_VALUES: dict[str, sa.BindParameter[int | str]] = {
+    "company_id": sa.bindparam("company_id"),
+    "contact_id": sa.bindparam("contact_id"),
+    "source": sa.bindparam("source"),
+    "handle": sa.bindparam("handle"),
+}
+_HANDLE_KEY = ["company_id", "source", "handle"]
 _ADD_HANDLE = Query(
-    sa.insert(h).values(
-        company_id=sa.bindparam("company_id"),
-        contact_id=sa.bindparam("contact_id"),
-        source=sa.bindparam("source"),
-        handle=sa.bindparam("handle"),
-    )
+    sqlite_dialect.insert(h)
+    .values(_HANDLE_VALUES)
+    .on_conflict_do_nothing(index_elements=_HANDLE_KEY),
+    postgresql=pg_dialect.insert(h)
+    .values(_HANDLE_VALUES)
+    .on_conflict_do_nothing(index_elements=_HANDLE_KEY),
 )
 
 
 async def add_handle(
     tx: Connection, *, company_id: int, contact_id: int, source: str, handle: str
-) -> None:
-    await tx.execute(
+) -> bool:
+    """Give the contact this handle; False if another contact holds it already (a concurrent
+    writer may just have taken it: on PostgreSQL this waits for that writer to finish)."""
+    added = await tx.execute(
         _ADD_HANDLE, company_id=company_id, contact_id=contact_id, source=source, handle=handle
     )
+    return added == 1

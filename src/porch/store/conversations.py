@@ -8,8 +8,10 @@ from typing import Any, NamedTuple
 import orjson
 import sqlalchemy as sa
 
+from porch.store import attachments as files
 from porch.store.db import Connection, Query, Reader, Row, in_list
 from porch.store.tables import (
+    attachments,
     comment_mentions,
     comments,
     conversation_followers,
@@ -20,7 +22,9 @@ from porch.store.tables import (
     inboxes,
     links,
     message_recipients,
+    message_seen,
     messages,
+    outbox,
     reminders,
     tags,
 )
@@ -87,6 +91,33 @@ visible = sa.or_(
     sa.exists(_visible_inbox),
     sa.and_(~sa.exists(_any_inbox), sa.bindparam("shared", type_=sa.Boolean)),
 )
+
+# The same for a page, given the keys of the inboxes the token sees (``inbox_sight``): a probe
+# of the conversation's inbox rows instead of a join through inboxes for every row scanned.
+_visible_in_page = sa.or_(
+    sa.exists(
+        sa.select(ci.c.inbox_id).where(
+            ci.c.conversation_id == t.c.id, in_list(ci.c.inbox_id, "visible_inboxes")
+        )
+    ),
+    sa.and_(~sa.exists(_any_inbox), sa.bindparam("shared", type_=sa.Boolean)),
+)
+_SIGHT = Query(
+    sa.select(inboxes.c.id, owned_by_visible(inboxes).label("seen")).where(
+        inboxes.c.company_id == sa.bindparam("company_id")
+    )
+)
+
+
+async def inbox_sight(
+    conn: Reader, *, company_id: int, vis: dict[str, object]
+) -> tuple[bool, list[int]]:
+    """Whether the token sees every conversation of the company (a shared token that sees every
+    inbox), and the keys of the inboxes it sees."""
+    rows = await conn.fetch_all(_SIGHT, company_id=company_id, **vis)
+    seen = [int(r["id"]) for r in rows if r["seen"]]
+    return bool(vis.get("shared")) and len(seen) == len(rows), seen
+
 
 _BY_KEY = Query(sa.select(t).where(_cid, t.c.id == sa.bindparam("key"), visible))
 _BY_KEY_ANY = Query(sa.select(t).where(_cid, t.c.id == sa.bindparam("key")))
@@ -200,7 +231,7 @@ class StatusFilter:
         }
 
 
-def _page_query(scope: str, descending: bool, kind: str | None) -> Query:
+def _page_query(scope: str, descending: bool, kind: str | None, everything: bool) -> Query:
     at = sa.bindparam("at", type_=sa.BigInteger)
     key = sa.bindparam("after", type_=sa.BigInteger)
     after = (
@@ -208,7 +239,10 @@ def _page_query(scope: str, descending: bool, kind: str | None) -> Query:
         if descending
         else sa.or_(t.c.activity_at > at, sa.and_(t.c.activity_at == at, t.c.id > key))
     )
-    where = [_cid, t.c.merged_into_id.is_(None), visible, _SCOPES[scope], after]
+    # A token that sees everything needs no visibility test at all, and PostgreSQL plans the
+    # test as a pass over every conversation's inbox rows (~200 ms at 100,000 conversations).
+    seen = sa.true() if everything else _visible_in_page
+    where = [_cid, t.c.merged_into_id.is_(None), seen, _SCOPES[scope], after]
     if kind is not None:
         where.append(_FILTERS[kind])
     order = (t.c.activity_at.desc(), t.c.id.desc()) if descending else (t.c.activity_at, t.c.id)
@@ -216,10 +250,11 @@ def _page_query(scope: str, descending: bool, kind: str | None) -> Query:
 
 
 _PAGES = {
-    (s, d, k): _page_query(s, d, k)
+    (s, d, k, e): _page_query(s, d, k, e)
     for s in _SCOPES
     for d in (False, True)
     for k in (None, "statuses", "ticket")
+    for e in (False, True)
 }
 _NO_FILTER = StatusFilter(kind="")
 
@@ -241,8 +276,10 @@ async def page(
     if after is None:
         after = (2**62, 2**62) if descending else (-1, -1)
     f = status_filter or _NO_FILTER
+    everything, seen = await inbox_sight(conn, company_id=company_id, vis=vis)
     rows = await conn.fetch_all(
-        _PAGES[(scope, descending, f.kind or None)],
+        _PAGES[(scope, descending, f.kind or None, everything)],
+        visible_inboxes=seen,
         company_id=company_id,
         owner=owner,
         at=after[0],
@@ -347,6 +384,27 @@ _MERGED_INTO = Query(sa.select(t.c.id).where(_cid, in_list(t.c.merged_into_id, "
 _comment_keys = sa.select(comments.c.id).where(in_list(comments.c.conversation_id, "keys"))
 _message_keys = sa.select(messages.c.id).where(in_list(messages.c.conversation_id, "keys"))
 _DELETES = [
+    # Files of the messages (drafts included) and comments; their blobs stay in the store,
+    # shared by content with whatever else holds the same bytes.
+    Query(
+        sa.delete(attachments).where(
+            sa.or_(
+                sa.and_(
+                    sa.or_(
+                        attachments.c.owner_type == files.MESSAGE,
+                        attachments.c.owner_type == files.DRAFT,
+                    ),
+                    attachments.c.owner_id.in_(_message_keys),
+                ),
+                sa.and_(
+                    attachments.c.owner_type == files.COMMENT,
+                    attachments.c.owner_id.in_(_comment_keys),
+                ),
+            )
+        )
+    ),
+    Query(sa.delete(message_seen).where(message_seen.c.message_id.in_(_message_keys))),
+    Query(sa.delete(outbox).where(outbox.c.message_id.in_(_message_keys))),
     Query(sa.delete(message_recipients).where(message_recipients.c.message_id.in_(_message_keys))),
     Query(sa.delete(messages).where(in_list(messages.c.conversation_id, "keys"))),
     Query(sa.delete(comment_mentions).where(comment_mentions.c.comment_id.in_(_comment_keys))),

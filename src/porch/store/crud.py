@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from porch.store.db import Connection, Query, in_list
+from porch.store.db import Connection, Query, Row, in_list
 
 _cache: dict[tuple[str, str, tuple[str, ...]], Query] = {}
 
@@ -41,6 +41,21 @@ async def insert(tx: Connection, table: sa.Table, **values: Any) -> int:
     row = await tx.fetch_one(q, **values)
     assert row is not None
     return int(row["id"])
+
+
+async def insert_row(tx: Connection, table: sa.Table, **values: Any) -> Row:
+    """Insert one row and return all of it as stored (key and defaults included), in one
+    statement: for writers that go on with the row (no read-back)."""
+    cols = tuple(sorted(values))
+    q = _query(
+        "insert_row",
+        table,
+        cols,
+        lambda: sa.insert(table).values({c: _param(table, c) for c in cols}).returning(*table.c),
+    )
+    row = await tx.fetch_one(q, **values)
+    assert row is not None
+    return row
 
 
 async def update(
@@ -102,6 +117,26 @@ class Join:
     right: str
 
 
+def _link_insert(join: Join) -> Query:
+    table, left, right = join.table, join.left, join.right
+    return _query(
+        "link_insert",
+        table,
+        (left, right),
+        lambda: sa.insert(table).values(
+            company_id=sa.bindparam("company_id"),
+            **{left: sa.bindparam("l"), right: sa.bindparam("r")},
+        ),
+    )
+
+
+async def link_new(
+    tx: Connection, join: Join, *, company_id: int, left_id: int, right_id: int
+) -> None:
+    """Add one join row for a ``left_id`` created in this transaction (so none can exist)."""
+    await tx.execute(_link_insert(join), company_id=company_id, l=left_id, r=right_id)
+
+
 async def link(
     tx: Connection, join: Join, *, company_id: int, left_id: int, right_ids: list[int]
 ) -> None:
@@ -116,15 +151,7 @@ async def link(
         ),
     )
     have = {r[right] for r in await tx.fetch_all(exists, l=left_id, rs=right_ids)}
-    insert = _query(
-        "link_insert",
-        table,
-        (left, right),
-        lambda: sa.insert(table).values(
-            company_id=sa.bindparam("company_id"),
-            **{left: sa.bindparam("l"), right: sa.bindparam("r")},
-        ),
-    )
+    insert = _link_insert(join)
     for rid in dict.fromkeys(right_ids):
         if rid not in have:
             await tx.execute(insert, company_id=company_id, l=left_id, r=rid)

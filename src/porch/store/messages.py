@@ -140,13 +140,16 @@ _LATEST_RECIPIENTS = Query(
     sa.select(t.c.conversation_id, t.c.is_inbound, r)
     .join(r, r.c.message_id == t.c.id)
     .where(
-        _cid,
+        # The company is checked on the latest message, not here: next to an equality on
+        # company_id, SQLite walks the company's messages by ix_messages_company_id_* (a full
+        # scan of them) instead of the conversations' own messages.
         in_list(t.c.conversation_id, "keys"),
         t.c.is_draft == sa.false(),
         t.c.id
         == (
             sa.select(_latest.c.id)
             .where(
+                _latest.c.company_id == sa.bindparam("company_id"),
                 _latest.c.conversation_id == t.c.conversation_id,
                 _latest.c.is_draft == sa.false(),
             )

@@ -24,7 +24,7 @@ import orjson
 
 from porch.api.http import Request
 from porch.api.shapes import message_json
-from porch.domain.messages import MessageView
+from porch.domain.messages import MessageView, files_of
 from porch.events import log
 from porch.store import channels as channels_store
 from porch.store import crud
@@ -77,7 +77,8 @@ async def _payload(db: Database, row: OutboxRow, base_url: str) -> bytes | None:
     if msg.author_id is not None:
         found = await teammates_store.many(db, company_id=row.company_id, keys=[msg.author_id])
         author = found[0] if found else None
-    view = MessageView(msg, recipients.get(msg.id, []), author)
+    files = await files_of(db, company_id=row.company_id, msgs=[msg])
+    view = MessageView(msg, recipients.get(msg.id, []), author, tuple(files.get(msg.id, [])))
     # The shape only reads base_url and url() of the request.
     shaped = message_json(cast(Request, _Links(base_url)), view)
     return orjson.dumps({"type": "message", "payload": shaped})
