@@ -60,6 +60,8 @@ def one_of_everything(company: Company) -> dict[str, str]:
     found["attachment_link_id"] = with_file["attachments"][0]["id"]
     add_message(company, found)
     add_draft(company, found)
+    # The search route's {query}: a filter naming one of the company's objects.
+    found["query"] = f"inbox:{found['inbox_id']}"
     return found
 
 

@@ -16,6 +16,8 @@ from porch.config import Settings
 from porch.domain.auth import Authenticator
 from porch.domain.errors import Conflict, MethodNotAllowed, Moved, PorchError, RateLimited
 from porch.domain.ratelimit import DEFAULT_PER_MINUTE, Quota, RateLimiter
+from porch.events import consumer
+from porch.events.search_index import SearchIndex
 from porch.storage import BlobStore
 from porch.storage.local import LocalBlobStore
 from porch.store import db as dbmod
@@ -91,6 +93,15 @@ class Porch:
             interval=s.outbox_poll_seconds,
         )
         self._workers.append(asyncio.create_task(outbound))
+        # The search index follows the event log, resuming from its stored position.
+        index = consumer.run(
+            self.db,
+            SearchIndex(),
+            self._stop,
+            interval=s.consumer_poll_seconds,
+            gap_seconds=s.consumer_gap_seconds,
+        )
+        self._workers.append(asyncio.create_task(index))
 
     async def shutdown(self) -> None:
         self._stop.set()

@@ -29,6 +29,10 @@ class Settings:
     outbox_backoff_seconds: float = 2.0
     outbox_max_attempts: int = 8
     outbox_poll_seconds: float = 1.0
+    # Event-log consumers (the search index): how often they look for new events, and how long
+    # a gap in event ids may stay open before it is taken for a rolled-back transaction.
+    consumer_poll_seconds: float = 0.2
+    consumer_gap_seconds: float = 5.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -49,4 +53,6 @@ def load(data_dir: str | os.PathLike[str] | None = None) -> Settings:
         outbox_backoff_seconds=float(os.environ.get("PORCH_OUTBOX_BACKOFF_SECONDS", "2")),
         outbox_max_attempts=int(os.environ.get("PORCH_OUTBOX_MAX_ATTEMPTS", "8")),
         outbox_poll_seconds=float(os.environ.get("PORCH_OUTBOX_POLL_SECONDS", "1")),
+        consumer_poll_seconds=float(os.environ.get("PORCH_CONSUMER_POLL_SECONDS", "0.2")),
+        consumer_gap_seconds=float(os.environ.get("PORCH_CONSUMER_GAP_SECONDS", "5")),
     )

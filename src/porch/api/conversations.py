@@ -396,3 +396,26 @@ async def remove_conversation_links(req: Request) -> Response:
         req.db, principal=req.principal, conv=conv, link_refs=body.link_ids
     )
     return no_content()
+
+
+# --- Search (search helper; shapes as in the lists above) ---
+
+from porch.domain import search as search_domain  # noqa: E402
+
+
+@routes.get("/conversations/search/{query}", "search-conversations", scope="conversations:read")
+async def search_conversations(req: Request) -> Response:
+    """Search conversations with Front's query language, latest activity first, with the
+    number of matches in ``_total``."""
+    page = read_page(req, key_width=2)
+    if page.after and not all(isinstance(v, int) for v in page.after):
+        raise BadRequest("Invalid page_token")
+    after = (int(page.after[0]), int(page.after[1])) if page.after else None
+    parsed = search_domain.check_query(req.path_params["query"])
+    criteria = await search_domain.check_search(req.db, principal=req.principal, query=parsed)
+    views, nxt, total = await search_domain.search_conversations(
+        req.db, principal=req.principal, criteria=criteria, after=after, limit=page.limit
+    )
+    return collection(
+        req, [conversation_json(req, v) for v in views], list(nxt) if nxt else None, total=total
+    )

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from porch.cli import conversations, init, migrate_cmd, serve, teammates, teams, tokens
+from porch.cli import conversations, init, migrate_cmd, search, serve, teammates, teams, tokens
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="porch", description="A shared inbox that speaks Front's API")
     sub = p.add_subparsers(dest="command", required=True)
-    for module in (init, serve, tokens, teams, teammates, conversations, migrate_cmd):
+    for module in (init, serve, tokens, teams, teammates, conversations, migrate_cmd, search):
         module.register(sub)
     return p
 

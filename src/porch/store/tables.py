@@ -434,6 +434,8 @@ comments = sa.Table(
     _ms("posted_at"),
     _ms("updated_at"),
     sa.Index(None, "conversation_id", "posted_at"),
+    # Search's commenter: filter.
+    sa.Index(None, "author_id"),
     sqlite_autoincrement=True,
 )
 
@@ -547,6 +549,8 @@ messages = sa.Table(
     sa.Index(None, "conversation_id", "created_at"),
     sa.Index(None, "company_id", "external_id"),
     sa.Index(None, "company_id", "thread_ref"),
+    # Search's author: filter.
+    sa.Index(None, "author_id"),
     sqlite_autoincrement=True,
 )
 
@@ -562,6 +566,8 @@ message_recipients = sa.Table(
     # from | to | cc | bcc | reply-to
     sa.Column("role", sa.Text, nullable=False),
     sa.Index(None, "contact_id"),
+    # Search's handle filters (from:, to:, recipient: ...) start from the handle.
+    sa.Index(None, "company_id", "handle"),
 )
 
 # --- Outbound delivery ----------------------------------------------------------------------
