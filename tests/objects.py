@@ -62,7 +62,27 @@ def one_of_everything(company: Company) -> dict[str, str]:
     add_draft(company, found)
     # The search route's {query}: a filter naming one of the company's objects.
     found["query"] = f"inbox:{found['inbox_id']}"
+    add_message_template(company, found)
     return found
+
+
+def add_message_template(company: Company, found: dict[str, str]) -> None:
+    """A team's template folder and a template in it, as ``message_template_folder_id`` and
+    ``message_template_id``."""
+    api = company.api
+    folder = api.ok(
+        "POST",
+        f"/teams/{company.team_id}/message_template_folders",
+        201,
+        json={"name": "Walk templates"},
+    )
+    found["message_template_folder_id"] = folder["id"]
+    found["message_template_id"] = api.ok(
+        "POST",
+        f"/message_template_folders/{folder['id']}/message_templates",
+        201,
+        json={"name": "Walk", "body": "<p>walk</p>"},
+    )["id"]
 
 
 def add_message(company: Company, found: dict[str, str]) -> None:

@@ -32,6 +32,8 @@ STATUS = "sts"
 SIGNATURE = "sig"
 FILE = "fil"
 TOKEN = "tok"  # noqa: S105 - an id prefix, not a secret
+MESSAGE_TEMPLATE = "rsp"
+MESSAGE_TEMPLATE_FOLDER = "rsf"
 
 
 @lru_cache(maxsize=65536)

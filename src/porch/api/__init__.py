@@ -33,6 +33,8 @@ MODULES = (
     "contacts",
     "admin",
     "admin_conversations",
+    "message_templates",
+    "message_template_folders",
 )
 
 

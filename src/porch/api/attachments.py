@@ -1,8 +1,8 @@
 """Attachments (Front tag "Attachments"): download an attached file's bytes.
 
-The generic ``/download/{id}`` serves any attachment the token may see (of a comment, a message
-or a draft); the per-comment and per-message routes also insist the file belongs to that
-comment or message (a draft is a message here).
+The generic ``/download/{id}`` serves any attachment the token may see (of a comment, a message,
+a draft or a message template); the per-comment, per-message and per-template routes also
+insist the file belongs to that comment, message (a draft is a message here) or template.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from porch.api.http import Request, Response
 from porch.api.routing import Routes
 from porch.domain import attachments as domain
 from porch.domain.comments import access_comment
+from porch.domain.message_templates import TEMPLATE, access_template
 from porch.domain.messages import access_message, owner_type
 from porch.store.attachments import COMMENT, Attachment
 
@@ -84,5 +85,25 @@ async def download_attachment_for_a_message(req: Request) -> Response:
         ref=req.path_params["attachment_link_id"],
         owner_type=owner_type(message),
         owner_id=message.id,
+    )
+    return await _file(req, attachment)
+
+
+@routes.get(
+    "/message_templates/{message_template_id}/download/{attachment_link_id}",
+    "download-attachment-for-a-message-template",
+    scope="attachments:read",
+)
+async def download_attachment_for_a_message_template(req: Request) -> Response:
+    """Download an attachment of a message template."""
+    template = await access_template(
+        req.db, principal=req.principal, ref=req.path_params["message_template_id"]
+    )
+    attachment = await domain.access_attachment(
+        req.db,
+        principal=req.principal,
+        ref=req.path_params["attachment_link_id"],
+        owner_type=TEMPLATE,
+        owner_id=template.id,
     )
     return await _file(req, attachment)

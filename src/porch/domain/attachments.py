@@ -1,4 +1,4 @@
-"""Attachments: files attached to comments, messages and drafts (templates come later).
+"""Attachments: files attached to comments, messages, drafts and message templates.
 
 A file's bytes go to the blob store, named by their sha256, before the transaction that writes
 its owner: the bytes are durable when the API answers, and content uploaded twice is kept once.
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from porch import ids
-from porch.domain import comments, messages
+from porch.domain import comments, message_templates, messages
 from porch.domain.errors import BadRequest, NotFound, not_found
 from porch.domain.principal import Principal
 from porch.storage import BlobStore
@@ -101,6 +101,12 @@ async def _sees_owner(conn: Reader, *, principal: Principal, found: Attachment) 
                 conn, principal=principal, ref=ids.encode(ids.MESSAGE, found.owner_id)
             )
             return messages.owner_type(msg) == found.owner_type
+        if found.owner_type == store.TEMPLATE:
+            # Private templates only to private tokens, as the template itself.
+            await message_templates.access_template(
+                conn, principal=principal, ref=ids.encode(ids.MESSAGE_TEMPLATE, found.owner_id)
+            )
+            return True
     except NotFound:
         return False
     return False

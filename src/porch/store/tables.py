@@ -604,3 +604,52 @@ consumer_offsets = sa.Table(
     sa.Column("position", Key, nullable=False),
     _ms("updated_at"),
 )
+
+# --- Message templates ----------------------------------------------------------------------
+
+message_template_folders = sa.Table(
+    "message_template_folders",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("name", sa.Text, nullable=False),
+    # A child folder has its parent's owner; deleting a folder deletes what it contains.
+    sa.Column("parent_id", Key, sa.ForeignKey("message_template_folders.id"), nullable=True),
+    # At most one owner: a team, or a teammate (private folder); none is company-wide.
+    sa.Column("team_id", Key, sa.ForeignKey("teams.id"), nullable=True),
+    sa.Column("owner_teammate_id", Key, sa.ForeignKey("teammates.id"), nullable=True),
+    _ms("created_at"),
+    _ms("updated_at"),
+    sa.Index(None, "company_id", "id"),
+    sa.Index(None, "parent_id"),
+    sqlite_autoincrement=True,
+)
+
+message_templates = sa.Table(
+    "message_templates",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=True),
+    # HTML, as Front stores it.
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("folder_id", Key, sa.ForeignKey("message_template_folders.id"), nullable=True),
+    sa.Column("team_id", Key, sa.ForeignKey("teams.id"), nullable=True),
+    sa.Column("owner_teammate_id", Key, sa.ForeignKey("teammates.id"), nullable=True),
+    # False when message_template_inboxes restricts the template to some inboxes.
+    sa.Column("is_available_for_all_inboxes", sa.Boolean, nullable=False),
+    _ms("created_at"),
+    _ms("updated_at"),
+    sa.Index(None, "company_id", "id"),
+    sa.Index(None, "folder_id"),
+    sqlite_autoincrement=True,
+)
+
+message_template_inboxes = sa.Table(
+    "message_template_inboxes",
+    metadata,
+    _company(),
+    sa.Column("template_id", Key, sa.ForeignKey("message_templates.id"), primary_key=True),
+    sa.Column("inbox_id", Key, sa.ForeignKey("inboxes.id"), primary_key=True),
+)
