@@ -221,7 +221,9 @@ def wrk(
     seconds: int,
     args: argparse.Namespace,
     db_pid: int | None = None,
+    script: Path | None = None,
 ) -> Run:
+    """One wrk run against ``server`` (``script``: a Lua script choosing the requests)."""
     cmd = [
         binary,
         f"-t{args.threads}",
@@ -232,6 +234,7 @@ def wrk(
         "--latency",
         "-H",
         f"Authorization: Bearer {token}",
+        *(["-s", str(script)] if script is not None else []),
         server.url + path,
     ]
 
@@ -253,7 +256,13 @@ def wrk(
 
 
 def profile(
-    wrk_bin: str, server: Server, path: str, token: str, args: argparse.Namespace, out: Path
+    wrk_bin: str,
+    server: Server,
+    path: str,
+    token: str,
+    args: argparse.Namespace,
+    out: Path,
+    script: Path | None = None,
 ) -> None:
     """An extra, unreported run with py-spy sampling the server: collapsed stacks in ``out``."""
     spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
@@ -267,7 +276,7 @@ def profile(
     log = out.with_suffix(".log")
     with log.open("wb") as sink, subprocess.Popen(cmd, stdout=sink, stderr=sink) as spying:
         time.sleep(1)  # py-spy attaches
-        wrk(wrk_bin, server, path, token, args.duration, args)
+        wrk(wrk_bin, server, path, token, args.duration, args, script=script)
         spying.wait(timeout=args.duration + 60)
     if spying.returncode:
         print(f"py-spy failed on {server.name}: {log.read_text()[-500:]}", flush=True)
@@ -449,7 +458,7 @@ def run_backend(
             for server in (porch, bare):
                 wrk(wrk_bin, server, path, seeded.token, args.warmup, args, db_pid)
         for r in range(args.rounds):
-            plan = [
+            plan: list[tuple[Comparison, str, tuple[tuple[Server, list[Run]], ...]]] = [
                 (c, path, ((porch, c.porch), (bare, c.bare)))
                 for c, path in zip(comparisons, endpoints.values(), strict=True)
             ]

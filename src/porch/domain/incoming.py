@@ -21,6 +21,7 @@ from porch.domain.messages import (
     Person,
     check_body,
     check_handle,
+    find_or_create_contact,
     new_conversation,
     resolve_contact,
     write_message,
@@ -126,7 +127,7 @@ async def do_receive_custom(
         inbox = await inboxes_store.get(tx, company_id=principal.company_id, key=channel.inbox_id)
         if inbox is None:
             raise not_found("channel", ids.encode(ids.CHANNEL, channel.id))
-        contact = await resolve_contact(
+        contact, is_new_contact = await find_or_create_contact(
             tx,
             company_id=principal.company_id,
             source="custom",
@@ -139,7 +140,8 @@ async def do_receive_custom(
             scope="channel",
             place=channel.id,
             thread_ref=thread_ref,
-            sender_contact=contact,
+            # A sender seen for the first time has no conversation to join.
+            sender_contact=None if is_new_contact else contact,
         )
         is_new = conv is None
         if conv is None:

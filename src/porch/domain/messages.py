@@ -231,12 +231,23 @@ async def resolve_contact(
 ) -> int:
     """The key of the contact holding ``(source, handle)``, created (named ``name``) the first
     time the handle is seen."""
+    key, _ = await find_or_create_contact(
+        tx, company_id=company_id, source=source, handle=handle, name=name
+    )
+    return key
+
+
+async def find_or_create_contact(
+    tx: Connection, *, company_id: int, source: str, handle: str, name: str | None
+) -> tuple[int, bool]:
+    """As ``resolve_contact``, and whether the contact was created just now (so nothing of
+    it can exist yet: no conversation to thread into)."""
     handle = normalise_handle(source, handle)
     found = await contacts_store.key_by_handle(
         tx, company_id=company_id, source=source, handle=handle
     )
     if found is not None:
-        return found
+        return found, False
     now = now_ms()
     key = await crud.insert(
         tx,
@@ -252,7 +263,7 @@ async def resolve_contact(
     if await contacts_store.add_handle(
         tx, company_id=company_id, contact_id=key, source=source, handle=handle
     ):
-        return key
+        return key, True
     # Another message from the same new sender created the contact first (concurrent writers
     # on PostgreSQL): use that one, and drop the contact made here, which nothing references.
     await crud.delete(tx, contacts, company_id=company_id, key=key)
@@ -260,7 +271,7 @@ async def resolve_contact(
         tx, company_id=company_id, source=source, handle=handle
     )
     assert found is not None, "the conflicting handle is committed when the insert returns"
-    return found
+    return found, False
 
 
 # --- Writing --------------------------------------------------------------------------------
@@ -395,6 +406,7 @@ async def write_message(
         for role, ps in (("to", msg.to), ("cc", msg.cc), ("bcc", msg.bcc))
         for p in ps
     ]
+    rows = []
     for position, (role, person, has_contact) in enumerate(people):
         contact_id = None
         if position == 0 and sender_contact is not None:
@@ -403,16 +415,18 @@ async def write_message(
             contact_id = await resolve_contact(
                 tx, company_id=company_id, source=msg.source, handle=person.handle, name=person.name
             )
-        await store.add_recipient(
-            tx,
-            company_id=company_id,
-            message_id=key,
-            position=position,
-            contact_id=contact_id,
-            handle=normalise_handle(msg.source, person.handle),
-            name=person.name,
-            role=role,
+        rows.append(
+            {
+                "company_id": company_id,
+                "message_id": key,
+                "position": position,
+                "contact_id": contact_id,
+                "handle": normalise_handle(msg.source, person.handle),
+                "name": person.name,
+                "role": role,
+            }
         )
+    await store.add_recipients(tx, rows=rows)
     values: dict[str, Any] = {"updated_at": now_ms(), "activity_at": max(conv.activity_at, msg.at)}
     if state is not None and state != conv.state and conv.state in ("open", "archived"):
         values["state"] = state

@@ -38,7 +38,8 @@ class IntegrityError(Exception):
 
 
 _DIALECTS: dict[str, sa.Dialect] = {
-    "sqlite": sqlite_dialect.dialect(paramstyle="qmark"),
+    # Named parameters: the sqlite3 module then looks them up in the call's dict itself.
+    "sqlite": sqlite_dialect.dialect(paramstyle="named"),
     "postgresql": asyncpg_dialect.dialect(),  # type: ignore[no-untyped-call]
 }
 
@@ -99,6 +100,17 @@ class Query:
             self._compiled[dialect] = found
         return found
 
+    def sqlite_args(self, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """SQL and named arguments for sqlite3, lists as JSON arrays (see ``in_list``).
+        ``params`` is the caller's own keyword dict, so it is completed in place."""
+        sql, _, defaults = self.compiled("sqlite")
+        if defaults:
+            params = {**defaults, **params}
+        for name, value in params.items():
+            if type(value) is list or type(value) is tuple:
+                params[name] = orjson.dumps(value).decode()
+        return sql, params
+
 
 class Reader(Protocol):
     """What a read runs on: a database (committed data) or an open transaction."""
@@ -126,14 +138,9 @@ class Database(Reader, Protocol):
 
 
 def _args(q: Query, dialect: str, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """SQL and positional arguments (PostgreSQL's $1, $2 ...)."""
     sql, order, defaults = q.compiled(dialect)
-    out: list[Any] = []
-    for name in order:
-        value = params[name] if name in params else defaults[name]
-        if dialect == "sqlite" and isinstance(value, list | tuple):
-            value = orjson.dumps(value).decode()
-        out.append(value)
-    return sql, out
+    return sql, [params[name] if name in params else defaults[name] for name in order]
 
 
 # --- SQLite -------------------------------------------------------------------------------
@@ -148,7 +155,7 @@ class _SqliteConn:
         self._conn = conn
 
     async def fetch_one(self, q: Query, **params: Any) -> Row | None:
-        sql, args = _args(q, "sqlite", params)
+        sql, args = q.sqlite_args(params)
         try:
             row: Row | None = self._conn.execute(sql, args).fetchone()
         except sqlite3.IntegrityError as exc:
@@ -156,11 +163,11 @@ class _SqliteConn:
         return row
 
     async def fetch_all(self, q: Query, **params: Any) -> list[Row]:
-        sql, args = _args(q, "sqlite", params)
+        sql, args = q.sqlite_args(params)
         return self._conn.execute(sql, args).fetchall()
 
     async def execute(self, q: Query, **params: Any) -> int:
-        sql, args = _args(q, "sqlite", params)
+        sql, args = q.sqlite_args(params)
         try:
             return self._conn.execute(sql, args).rowcount
         except sqlite3.IntegrityError as exc:
@@ -168,7 +175,11 @@ class _SqliteConn:
 
 
 def _sqlite_connect(path: str, synchronous: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # Every statement Porch runs is one of a few hundred compiled ones: keep them all prepared
+    # (the module's default keeps 128 per connection, and re-preparing costs more than running).
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, cached_statements=2048
+    )
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")

@@ -272,6 +272,26 @@ _ADD_RECIPIENT = Query(
 )
 
 
+_ADD_RECIPIENTS: dict[int, Query] = {}
+
+
+async def add_recipients(tx: Connection, *, rows: list[dict[str, Any]]) -> None:
+    """Insert a message's recipient rows (each with every column) in one statement."""
+    if not rows:
+        return
+    q = _ADD_RECIPIENTS.get(len(rows))
+    if q is None:
+        q = _ADD_RECIPIENTS[len(rows)] = Query(
+            sa.insert(r).values(
+                [
+                    {col.name: sa.bindparam(f"{col.name}_{i}", type_=col.type) for col in r.c}
+                    for i in range(len(rows))
+                ]
+            )
+        )
+    await tx.execute(q, **{f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()})
+
+
 async def add_recipient(
     tx: Connection,
     *,
