@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/search.py [--scale 1.0] [--backends sqlite,postgresql]
         [--requests 200] [--max-seconds 120] [--sqlite-db FILE]
+        [--postgresql-url URL --postgresql-facts FILE]
 
 For each database it seeds the company of bench/seed.py, serves it with Porch (as
 ``porch serve`` runs it) and sends ``GET /conversations/search/{query}`` one request at a time
@@ -11,6 +12,9 @@ over one keep-alive connection, for each kind of query:
   different pair per request among 20;
 * operators: ``tag:<tag id> is:open <word>``, the tag among the ten most used and the word
   among the same middling ones.
+
+``--sqlite-db`` and ``--postgresql-url`` reuse a database bench/seed.py seeded (``--json``
+wrote its facts), instead of seeding one per run; Porch migrates it on start.
 
 A first request per kind is a discarded warm-up. It reports p50/p95/p99 latency (target p95 under
 50 ms for both), and how many conversations the first page held. Bounded: ``--requests`` per
@@ -141,7 +145,7 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> list[Resul
     work = tmp / backend
     work.mkdir()
     with seeded_database(backend, args, work) as (db, done):
-        porch = start_porch(db.url, work)
+        porch = start_porch(db.url, work, args.porch_src)
         try:
             return run_all(porch, done, backend, args)
         finally:
@@ -178,6 +182,13 @@ def main(argv: list[str] | None = None) -> None:
     add_seed_args(p)
     p.add_argument("--requests", type=int, default=200, help="measured requests per query kind")
     p.add_argument("--max-seconds", type=float, default=120, help="time bound per query kind")
+    p.add_argument(
+        "--porch-src",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="serve the porch package in DIR (a patched copy of src/) instead of the working tree",
+    )
     args = p.parse_args(argv)
     backends = backends_of(p, args)
     print("machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()), flush=True)

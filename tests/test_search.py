@@ -392,3 +392,28 @@ def test_reindex_rebuilds_a_companys_documents(dunder_mifflin: Company) -> None:
 
     assert dunder_mifflin.server.run(go) >= 2
     assert _ids(api, "dundies") == made
+
+
+def test_text_with_key_filters_pages_with_an_exact_total(dunder_mifflin: Company) -> None:
+    api = dunder_mifflin.api
+    sales, annex = _inbox(dunder_mifflin, "Sales"), _inbox(dunder_mifflin, "Annex")
+    urgent = api.ok("POST", "/company/tags", 201, json={"name": "Urgent"})["id"]
+    tagged = [_task(api, sales, f"Stapler jammed {i}") for i in range(5)]
+    untagged = _task(api, sales, "Stapler jammed again")
+    elsewhere = _task(api, annex, "Stapler jammed in the annex")
+    for conv in (*tagged, elsewhere):
+        api.ok("POST", f"/conversations/{conv}/tags", 204, json={"tag_ids": [urgent]})
+    everything = {*tagged, untagged, elsewhere}
+    assert _eventually(api, "stapler", everything) == everything
+    query = f"stapler tag:{urgent} inbox:{sales}"
+    first = _search(api, query, limit=2)
+    assert first["_total"] == 5 and len(first["_results"]) == 2
+    shown = api.all_pages("/conversations/search/" + quote(query, safe=""), limit=2)
+    assert [c["id"] for c in shown] == list(reversed(tagged))
+    assert _search(api, f"stapler tag:{urgent}")["_total"] == 6
+    assert _search(api, f"jammed inbox:{annex}")["_total"] == 1
+    # A state filter applies to the same matches: archiving one leaves four.
+    api.ok("PATCH", f"/conversations/{tagged[0]}", 204, json={"status": "archived"})
+    assert _search(api, f"{query} is:open")["_total"] == 4
+    nothing = _search(api, f"stapler tag:{urgent} inbox:{sales} is:trashed")
+    assert nothing["_total"] == 0 and nothing["_results"] == []

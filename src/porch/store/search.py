@@ -39,8 +39,6 @@ from porch.store.tables import (
 from porch.store.visibility import owned_by_visible
 
 t = conversations
-# Above this many matches a page walks conversations in activity order (see _text_match).
-SCAN_ABOVE = 2000
 # PostgreSQL keeps at most 1 MB per tsvector: documents are cut to this many characters (4 bytes
 # a character at worst, and positions), so that no conversation can make indexing fail.
 MAX_DOC_CHARS = 200_000
@@ -52,6 +50,11 @@ conversation_search = sa.Table(
     sa.Column("conversation_id", sa.BigInteger, primary_key=True),
     sa.Column("company_id", sa.BigInteger, nullable=False),
     sa.Column("tsv", TSVECTOR, nullable=False),
+    # Copies of the conversation's columns, kept by triggers in the writing transaction
+    # (migration 0010): a text search filters and pages on them without reading conversations.
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("merged", sa.Boolean, nullable=False),
+    sa.Column("activity_at", sa.BigInteger, nullable=False),
 )
 
 # --- Writing documents ------------------------------------------------------------------------
@@ -69,7 +72,7 @@ SELECT c.id AS id, c.company_id AS company_id,
  WHERE c.id IN (SELECT value FROM json_each(:keys)) AND c.merged_into_id IS NULL
 """
 _DOC_PG = """
-SELECT c.id AS id, c.company_id AS company_id,
+SELECT c.id AS id, c.company_id AS company_id, c.state AS state, c.activity_at AS activity_at,
        c.subject
        || ' ' || coalesce((SELECT string_agg(m.subject || ' ' || m.text, ' ' ORDER BY m.id)
                              FROM messages m
@@ -82,14 +85,25 @@ SELECT c.id AS id, c.company_id AS company_id,
 
 # Every part is a constant of this module: no user text reaches these statements' SQL.
 _INSERT_SQLITE = f"INSERT INTO conversation_fts (rowid, doc) SELECT id, doc FROM ({_DOC_SQLITE})"  # noqa: S608
+# On PostgreSQL a live conversation's row is never deleted and rewritten, only its tsv: its
+# other columns belong to the triggers, which a concurrent write may be running (an upsert
+# serialises with them on the row; a delete and insert would lose their update). A row is
+# missing only for a conversation older than those triggers.
 _INSERT_PG = (
-    "INSERT INTO conversation_search (conversation_id, company_id, tsv) SELECT id, company_id, "  # noqa: S608
-    f"to_tsvector('simple', left(doc, {MAX_DOC_CHARS})) FROM ({_DOC_PG}) d"
+    "INSERT INTO conversation_search (conversation_id, company_id, tsv, state, merged,"  # noqa: S608
+    f" activity_at) SELECT id, company_id, to_tsvector('simple', left(doc, {MAX_DOC_CHARS})),"
+    f" state, false, activity_at FROM ({_DOC_PG}) d"
+    " ON CONFLICT (conversation_id) DO UPDATE SET tsv = EXCLUDED.tsv"
 )
 _REINDEX = [
     Query(
         sa.text("DELETE FROM conversation_fts WHERE rowid IN (SELECT value FROM json_each(:keys))"),
-        postgresql=sa.text("DELETE FROM conversation_search WHERE conversation_id = ANY(:keys)"),
+        # Merged away for good: the document goes (rows of deleted conversations went with them).
+        postgresql=sa.text(
+            "DELETE FROM conversation_search s WHERE s.conversation_id = ANY(:keys) AND EXISTS"
+            " (SELECT 1 FROM conversations c WHERE c.id = s.conversation_id"
+            " AND c.merged_into_id IS NOT NULL)"
+        ),
     ),
     Query(sa.text(_INSERT_SQLITE), postgresql=sa.text(_INSERT_PG)),
 ]
@@ -277,23 +291,31 @@ def _cid() -> ColumnElement[bool]:
     return t.c.company_id == sa.bindparam("company_id")
 
 
-def _text_match(dialect: str, scan: bool = False) -> ColumnElement[bool]:
-    """The conversation is among the index's matches. ``scan`` (SQLite) hides the key from the
-    planner (``id + 0``) so that it walks conversations in activity order and stops after a
-    page, instead of sorting every match: the better plan when matches are many."""
+def _text_match(dialect: str, keysets: list[sa.Select[Any]]) -> ColumnElement[bool]:
+    """The conversation is among the index's matches, and among each of ``keysets`` (queries
+    of conversation keys). On SQLite the key sets filter the index's matches before any
+    conversation row is read: the index yields its matches quickly, and probing each key set
+    (built once) per match costs far less than reading each match's conversation. (``+ 0``
+    keeps FTS5 from taking the set as a rowid constraint, which it would probe key by key.)
+    PostgreSQL's planner orders semi-joins by itself, so there they stay side by side."""
     if dialect == "postgresql":
         cs = conversation_search
-        return t.c.id.in_(
-            sa.select(cs.c.conversation_id).where(
-                cs.c.company_id == sa.bindparam("company_id"),
-                cs.c.tsv.op("@@")(sa.func.websearch_to_tsquery("simple", sa.bindparam("match"))),
-            )
+        return sa.and_(
+            t.c.id.in_(
+                sa.select(cs.c.conversation_id).where(
+                    cs.c.company_id == sa.bindparam("company_id"),
+                    cs.c.tsv.op("@@")(
+                        sa.func.websearch_to_tsquery("simple", sa.bindparam("match"))
+                    ),
+                )
+            ),
+            *(t.c.id.in_(k) for k in keysets),
         )
     fts = sa.table("conversation_fts", sa.column("rowid"))
-    key: ColumnElement[Any] = t.c.id + 0 if scan else t.c.id
-    return key.in_(
+    return t.c.id.in_(
         sa.select(fts.c.rowid).where(
-            sa.literal_column("conversation_fts").op("MATCH")(sa.bindparam("match"))
+            sa.literal_column("conversation_fts").op("MATCH")(sa.bindparam("match")),
+            *((fts.c.rowid + 0).in_(k) for k in keysets),
         )
     )
 
@@ -311,26 +333,18 @@ _STATE_CONDS: dict[str, ColumnElement[bool]] = {
 }
 
 
-def _in_conversations(sub: sa.Select[Any]) -> ColumnElement[bool]:
-    return t.c.id.in_(sub)
-
-
-def _authored(d: str, param: str) -> ColumnElement[bool]:
-    return _in_conversations(
-        sa.select(messages.c.conversation_id).where(
-            _in(d, messages.c.author_id, param), messages.c.is_draft == sa.false()
-        )
+def _authored(d: str, param: str) -> sa.Select[Any]:
+    return sa.select(messages.c.conversation_id).where(
+        _in(d, messages.c.author_id, param), messages.c.is_draft == sa.false()
     )
 
 
-def _commented(d: str, param: str) -> ColumnElement[bool]:
-    return _in_conversations(
-        sa.select(comments.c.conversation_id).where(_in(d, comments.c.author_id, param))
-    )
+def _commented(d: str, param: str) -> sa.Select[Any]:
+    return sa.select(comments.c.conversation_id).where(_in(d, comments.c.author_id, param))
 
 
-def _mentioned(d: str, param: str) -> ColumnElement[bool]:
-    return _in_conversations(
+def _mentioned(d: str, param: str) -> sa.Select[Any]:
+    return (
         sa.select(comments.c.conversation_id)
         .join(comment_mentions, comment_mentions.c.comment_id == comments.c.id)
         .where(_in(d, comment_mentions.c.teammate_id, param))
@@ -349,9 +363,9 @@ def _custom_field(d: str, i: int) -> ColumnElement[bool]:
     return _in(d, value, f"cf_values_{i}")
 
 
-def _handles(d: str, name: str) -> ColumnElement[bool]:
+def _handles(d: str, name: str) -> sa.Select[Any]:
     r = message_recipients
-    return _in_conversations(
+    return (
         sa.select(messages.c.conversation_id)
         .select_from(r.join(messages, messages.c.id == r.c.message_id))
         .where(
@@ -363,7 +377,87 @@ def _handles(d: str, name: str) -> ColumnElement[bool]:
     )
 
 
-def _where(c: Criteria, d: str, restricted: bool, scan: bool = False) -> list[ColumnElement[bool]]:
+def _keysets(c: Criteria, d: str) -> list[sa.Select[Any]]:
+    """The filters of ``c`` that are each a set of conversation keys (a query of them)."""
+    ci, ct, cl, r = conversation_inboxes, conversation_tags, conversation_links, message_recipients
+    out: list[sa.Select[Any]] = []
+    if c.inboxes:
+        out.append(sa.select(ci.c.conversation_id).where(_in(d, ci.c.inbox_id, "inboxes")))
+    if c.tags:
+        out.append(sa.select(ct.c.conversation_id).where(_in(d, ct.c.tag_id, "tags")))
+    if c.links:
+        out.append(sa.select(cl.c.conversation_id).where(_in(d, cl.c.link_id, "links")))
+    if c.authors:
+        out.append(_authored(d, "authors"))
+    if c.commenters:
+        out.append(_commented(d, "commenters"))
+    if c.mentions:
+        out.append(_mentioned(d, "mentions"))
+    if c.contacts:
+        out.append(
+            sa.select(messages.c.conversation_id)
+            .select_from(r.join(messages, messages.c.id == r.c.message_id))
+            .where(_in(d, r.c.contact_id, "contacts"), messages.c.is_draft == sa.false())
+        )
+    for name, _ in c.handles:
+        out.append(_handles(d, name))
+    return out
+
+
+def _dates(c: Criteria, activity_at: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+    """The before/after/during filters on ``activity_at``."""
+    out: list[ColumnElement[bool]] = []
+    if c.before is not None:
+        out.append(activity_at < _p("before"))
+    if c.after is not None:
+        out.append(activity_at > _p("after_ms"))
+    if c.during:
+        out.append(
+            sa.or_(
+                *(
+                    sa.and_(activity_at >= _p(f"d_start_{i}"), activity_at < _p(f"d_end_{i}"))
+                    for i in range(len(c.during))
+                )
+            )
+        )
+    return out
+
+
+# Criteria whose every filter the PostgreSQL search table can answer alone (with the key sets):
+# the stored states (but archived, which excludes snoozed, a reminder away), text, dates.
+_TABLE_STATES = frozenset(["open", "trashed"])
+
+
+def _search_table_only(c: Criteria, restricted: bool) -> bool:
+    return (
+        bool(c.text)
+        and not restricted
+        and c.states <= _TABLE_STATES
+        and c.assigned is None
+        and not c.unreplied
+        and not c.ticket_categories
+        and not c.assignees
+        and not c.participants
+        and not c.custom_fields
+    )
+
+
+def _table_matches(c: Criteria) -> sa.Select[Any]:
+    """PostgreSQL: the (key, activity) pairs of the matches of ``c`` (see _search_table_only),
+    from ``conversation_search`` alone: its GIN index finds the text, its own columns filter."""
+    cs = conversation_search
+    states = tuple(sorted(c.states)) or ("open", "archived")
+    return sa.select(cs.c.conversation_id.label("id"), cs.c.activity_at.label("activity_at")).where(
+        cs.c.company_id == sa.bindparam("company_id"),
+        cs.c.tsv.op("@@")(sa.func.websearch_to_tsquery("simple", sa.bindparam("match"))),
+        cs.c.merged == sa.false(),
+        _one_of(cs.c.state, states),
+        *(cs.c.conversation_id.in_(k) for k in _keysets(c, "postgresql")),
+        *_dates(c, cs.c.activity_at),
+    )
+
+
+def _where(c: Criteria, d: str, restricted: bool) -> list[ColumnElement[bool]]:
     ci = conversation_inboxes
     # Visible: in an inbox the token sees (their keys are looked up first, so this is one
     # index lookup per row), or in no inbox at all for shared tokens (as in
@@ -382,8 +476,8 @@ def _where(c: Criteria, d: str, restricted: bool, scan: bool = False) -> list[Co
             ),
         )
     where: list[ColumnElement[bool]] = [_cid(), t.c.merged_into_id.is_(None), seen]
-    if c.text:
-        where.append(_text_match(d, scan))
+    # Filters that are a set of conversation keys: they go with the text match, if any.
+    keysets = _keysets(c, d)
     if c.states:
         where.append(sa.or_(*(_STATE_CONDS[s] for s in sorted(c.states))))
     else:
@@ -408,98 +502,83 @@ def _where(c: Criteria, d: str, restricted: bool, scan: bool = False) -> list[Co
                 )
             )
         )
-    if c.inboxes:
-        where.append(
-            _in_conversations(
-                sa.select(ci.c.conversation_id).where(_in(d, ci.c.inbox_id, "inboxes"))
-            )
-        )
-    if c.tags:
-        ct = conversation_tags
-        where.append(
-            _in_conversations(sa.select(ct.c.conversation_id).where(_in(d, ct.c.tag_id, "tags")))
-        )
-    if c.links:
-        cl = conversation_links
-        where.append(
-            _in_conversations(sa.select(cl.c.conversation_id).where(_in(d, cl.c.link_id, "links")))
-        )
     if c.assignees:
         where.append(_in(d, t.c.assignee_id, "assignees"))
-    if c.authors:
-        where.append(_authored(d, "authors"))
-    if c.commenters:
-        where.append(_commented(d, "commenters"))
-    if c.mentions:
-        where.append(_mentioned(d, "mentions"))
     if c.participants:
         where.append(
             sa.or_(
                 _in(d, t.c.assignee_id, "participants"),
-                _authored(d, "participants"),
-                _commented(d, "participants"),
-                _mentioned(d, "participants"),
-            )
-        )
-    if c.contacts:
-        r = message_recipients
-        where.append(
-            _in_conversations(
-                sa.select(messages.c.conversation_id)
-                .select_from(r.join(messages, messages.c.id == r.c.message_id))
-                .where(_in(d, r.c.contact_id, "contacts"), messages.c.is_draft == sa.false())
+                t.c.id.in_(_authored(d, "participants")),
+                t.c.id.in_(_commented(d, "participants")),
+                t.c.id.in_(_mentioned(d, "participants")),
             )
         )
     if c.custom_fields:
         where.append(sa.or_(*(_custom_field(d, i) for i in range(len(c.custom_fields)))))
-    for name, _ in c.handles:
-        where.append(_handles(d, name))
-    if c.before is not None:
-        where.append(t.c.activity_at < _p("before"))
-    if c.after is not None:
-        where.append(t.c.activity_at > _p("after_ms"))
-    if c.during:
-        where.append(
-            sa.or_(
-                *(
-                    sa.and_(
-                        t.c.activity_at >= _p(f"d_start_{i}"), t.c.activity_at < _p(f"d_end_{i}")
-                    )
-                    for i in range(len(c.during))
-                )
-            )
-        )
+    where.extend(_dates(c, t.c.activity_at))
+    if c.text:
+        where.append(_text_match(d, keysets))
+    else:
+        where.extend(t.c.id.in_(k) for k in keysets)
     return where
 
 
-def _build(c: Criteria, restricted: bool) -> tuple[Query, Query, Query]:
-    """The page, page-by-scanning and count queries of a criteria shape (both dialects)."""
-    at = sa.bindparam("at", type_=sa.BigInteger)
-    key = sa.bindparam("key", type_=sa.BigInteger)
-    after = sa.or_(t.c.activity_at < at, sa.and_(t.c.activity_at == at, t.c.id < key))
-    order = (t.c.activity_at.desc(), t.c.id.desc())
+def _build(c: Criteria, restricted: bool) -> Query:
+    """The search statement of a criteria shape (both dialects): one row per conversation of
+    the page, each with the total as its first column, or a single row with the total and
+    nulls when the page is empty.
+
+    The matches are computed once, as (key, activity) pairs, and both counted and paged from
+    there: counting is what costs when matches are many, and a second pass over the same
+    matches for the page would cost as much again. Only the page's rows are read in full.
+    """
     lim: sa.BindParameter[int] = sa.bindparam("lim")
 
-    def page(d: str, scan: bool = False) -> sa.Select[Any]:
-        where = _where(c, d, restricted, scan)
-        return sa.select(t).where(*where, after).order_by(*order).limit(lim)
+    def stmt(d: str) -> sa.Select[Any]:
+        found: sa.Select[Any]
+        if d == "postgresql" and _search_table_only(c, restricted):
+            found = _table_matches(c)
+        else:
+            found = sa.select(t.c.id.label("id"), t.c.activity_at.label("activity_at")).where(
+                *_where(c, d, restricted)
+            )
+        matches = found.cte("matches").prefix_with("MATERIALIZED")
+        at = sa.bindparam("at", type_=sa.BigInteger)
+        key = sa.bindparam("key", type_=sa.BigInteger)
+        keys = (
+            sa.select(matches.c.id, matches.c.activity_at)
+            .where(
+                sa.or_(
+                    matches.c.activity_at < at,
+                    sa.and_(matches.c.activity_at == at, matches.c.id < key),
+                )
+            )
+            .order_by(matches.c.activity_at.desc(), matches.c.id.desc())
+            .limit(lim)
+            .subquery("keys")
+        )
+        page = (
+            sa.select(t, keys.c.activity_at.label("page_at"))
+            .select_from(keys.join(t, t.c.id == keys.c.id))
+            .subquery("page")
+        )
+        total = sa.select(sa.func.count().label("n")).select_from(matches).subquery("total")
+        columns = [page.c[col.name] for col in t.columns]
+        return (
+            sa.select(total.c.n, *columns)
+            .select_from(total.outerjoin(page, sa.true()))
+            .order_by(page.c.page_at.desc(), page.c.id.desc())
+        )
 
-    def count(d: str) -> sa.Select[Any]:
-        return sa.select(sa.func.count().label("n")).select_from(t).where(*_where(c, d, restricted))
-
-    return (
-        Query(page("sqlite"), postgresql=page("postgresql")),
-        Query(page("sqlite", scan=True), postgresql=page("postgresql")),
-        Query(count("sqlite"), postgresql=count("postgresql")),
-    )
+    return Query(stmt("sqlite"), postgresql=stmt("postgresql"))
 
 
-# Compiled queries per criteria shape; the number of shapes in use is small, but bounded anyway.
-_CACHE: OrderedDict[tuple[Any, ...], tuple[Query, Query, Query]] = OrderedDict()
+# Compiled statements per criteria shape; the number of shapes in use is small, but bounded.
+_CACHE: OrderedDict[tuple[Any, ...], Query] = OrderedDict()
 _CACHE_SIZE = 512
 
 
-def _queries(c: Criteria, restricted: bool) -> tuple[Query, Query, Query]:
+def _queries(c: Criteria, restricted: bool) -> Query:
     shape = (restricted, *c.shape())
     found = _CACHE.get(shape)
     if found is None:
@@ -555,19 +634,13 @@ async def search(
     ]
     everything = bool(vis.get("shared")) and len(seen) == await _inbox_count(conn, company_id)
     params["visible_inboxes"] = seen
-    page_q, scan_q, count_q = _queries(criteria, not everything)
+    stmt = _queries(criteria, not everything)
     match = text_query(conn.dialect, criteria.text) if criteria.text else ""
-    total_row = await conn.fetch_one(count_q, company_id=company_id, match=match, **params, **vis)
-    total = int(total_row["n"]) if total_row else 0
     at, key = after if after is not None else (2**62, 2**62)
     rows = await conn.fetch_all(
-        scan_q if total > SCAN_ABOVE else page_q,
-        company_id=company_id,
-        match=match,
-        at=at,
-        key=key,
-        lim=limit,
-        **params,
-        **vis,
+        stmt, company_id=company_id, match=match, at=at, key=key, lim=limit, **params, **vis
     )
-    return [Conversation.from_row(r) for r in rows], total
+    total = int(rows[0]["n"]) if rows else 0
+    # Each row is the total, then the conversation's columns (all null when the page is empty).
+    page = [Conversation(*list(r)[1:]) for r in rows if r["id"] is not None]  # type: ignore[arg-type]
+    return page, total
