@@ -158,6 +158,18 @@ class Api:
         assert resp.status_code == status, f"{method} {path}: {resp.status_code} {resp.text[:800]}"
         return resp.json() if resp.content else None
 
+    def message(self, uid: str, timeout: float = 15.0) -> Any:
+        """``GET /messages/alt:uid:<uid>`` once the message is written: an accepted message
+        (202) is written by the intake worker right after its answer, and 404 until then."""
+        deadline = time.monotonic() + timeout
+        while True:
+            resp = self.get(f"/messages/alt:uid:{uid}")
+            if resp.status_code != 404 or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        assert resp.status_code == 200, f"message {uid}: {resp.status_code} {resp.text[:800]}"
+        return resp.json()
+
     def all_pages(self, path: str, **params: Any) -> list[dict[str, Any]]:
         """Follow ``_pagination.next`` to the end and return every result."""
         out: list[dict[str, Any]] = []

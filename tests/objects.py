@@ -101,7 +101,7 @@ def add_message(company: Company, found: dict[str, str]) -> None:
             "metadata": {"is_inbound": True},
         },
     )
-    message = api.ok("GET", f"/messages/alt:uid:{imported['message_uid']}")
+    message = api.message(imported["message_uid"])
     found["message_id"] = message["id"]
     # The sender, resolved to a contact by its handle.
     sender = next(r for r in message["recipients"] if r["role"] == "from")

@@ -217,7 +217,7 @@ def _form_files(*files: tuple[str, bytes, str]) -> list[tuple[str, tuple[str, by
 
 def _accepted_message(api: Api, resp: Any) -> dict[str, Any]:
     assert resp.status_code == 202, resp.text
-    msg: dict[str, Any] = api.ok("GET", f"/messages/alt:uid:{resp.json()['message_uid']}")
+    msg: dict[str, Any] = api.message(resp.json()["message_uid"])
     return msg
 
 

@@ -23,7 +23,7 @@ def _import(api: Api, inbox: str, sender: str, to: str, n: int, **extra: Any) ->
             **extra,
         },
     )
-    return dict(api.ok("GET", f"/messages/alt:uid:{answer['message_uid']}"))
+    return dict(api.message(answer["message_uid"]))
 
 
 def _contact(message: dict[str, Any], role: str) -> str:

@@ -24,7 +24,7 @@ def _receive(api: Api, channel: str, handle: str, body: str, **extra: Any) -> di
     payload: dict[str, Any] = {"sender": {"handle": handle}, "body": body, **extra}
     answer = api.ok("POST", f"/channels/{channel}/incoming_messages", 202, json=payload)
     assert answer["status"] == "accepted"
-    msg: dict[str, Any] = api.ok("GET", f"/messages/alt:uid:{answer['message_uid']}")
+    msg: dict[str, Any] = api.message(answer["message_uid"])
     assert msg["message_uid"] == answer["message_uid"]
     return msg
 
@@ -144,8 +144,8 @@ def test_one_contact_per_handle(dunder_mifflin: Company) -> None:
     assert _import(api, inbox).status_code == 202
     first = _import(api, inbox, external_id="ext-2", sender={"handle": "jan@example.com"})
     second = _import(api, inbox, external_id="ext-3", sender={"handle": "JAN@EXAMPLE.COM"})
-    a = api.ok("GET", f"/messages/alt:uid:{first.json()['message_uid']}")
-    b = api.ok("GET", f"/messages/alt:uid:{second.json()['message_uid']}")
+    a = api.message(first.json()["message_uid"])
+    b = api.message(second.json()["message_uid"])
     assert _contact_of(a) == _contact_of(b) and _contact_of(a) is not None
     assert a["recipients"][0]["handle"] == "jan@example.com"
 
@@ -156,7 +156,7 @@ def test_import_dedupes_by_external_id(dunder_mifflin: Company) -> None:
     first = _import(api, inbox, subject="Paper", tags=["imported", "imported"])
     assert first.status_code == 202
     uid = first.json()["message_uid"]
-    msg = api.ok("GET", f"/messages/alt:uid:{uid}")
+    msg = api.message(uid)
     assert msg["type"] == "email" and msg["created_at"] == 1_700_000_000
     assert msg["body"] == "<p>Hello &amp; welcome</p>" and msg["text"] == "Hello & welcome"
     assert [(r["role"], r["handle"], r["name"]) for r in msg["recipients"]] == [
@@ -180,9 +180,7 @@ def test_import_dedupes_by_external_id(dunder_mifflin: Company) -> None:
 def test_import_outbound_with_author_and_conversation(dunder_mifflin: Company) -> None:
     api = dunder_mifflin.api
     _, inbox = _custom_channel(dunder_mifflin)
-    conv = _conversation_of(
-        api.ok("GET", f"/messages/alt:uid:{_import(api, inbox).json()['message_uid']}")
-    )
+    conv = _conversation_of(api.message(_import(api, inbox).json()["message_uid"]))
     reply = _import(
         api,
         inbox,
@@ -195,7 +193,7 @@ def test_import_outbound_with_author_and_conversation(dunder_mifflin: Company) -
         metadata={"is_inbound": False, "thread_ref": "ignored", "is_archived": False},
     )
     assert reply.status_code == 202
-    msg = api.ok("GET", f"/messages/alt:uid:{reply.json()['message_uid']}")
+    msg = api.message(reply.json()["message_uid"])
     assert _conversation_of(msg) == conv and msg["is_inbound"] is False
     assert msg["author"]["id"] == dunder_mifflin.admin_id
     assert _contact_of(msg, "from") is None and _contact_of(msg, "to") is not None
@@ -312,7 +310,7 @@ def test_deleting_for_good_takes_files_receipts_and_pending_sends_along(
         data={"body": "See attached", "to[]": "jan"},
         files=[("attachments[]", ("order.pdf", b"%PDF-1.4 order", "application/pdf"))],
     )
-    reply = api.ok("GET", f"/messages/alt:uid:{sent['message_uid']}")
+    reply = api.message(sent["message_uid"])
     [file] = reply["attachments"]
     api.ok("POST", f"/messages/{reply['id']}/seen", 204, json={})
     api.ok(
@@ -365,5 +363,5 @@ def test_simultaneous_first_messages_from_one_sender_share_one_contact(
     answers = asyncio.run(flood())
     assert [a.status_code for a in answers] == [202] * 24
     uids = [a.json()["message_uid"] for a in answers]
-    contacts = {_contact_of(api.ok("GET", f"/messages/alt:uid:{uid}")) for uid in uids}
+    contacts = {_contact_of(api.message(uid)) for uid in uids}
     assert len(contacts) == 1

@@ -44,7 +44,7 @@ def _imported(api: Api, inbox: str, files: list[Any] | None = None, **data: Any)
         form["to[]"] = form.pop("to")
     resp = api.post(f"/inboxes/{inbox}/imported_messages", data=form, files=files or [])
     assert resp.status_code == 202, resp.text
-    return api.ok("GET", f"/messages/alt:uid:{resp.json()['message_uid']}")
+    return api.message(resp.json()["message_uid"])
 
 
 def _text(part: MIMEPart | None) -> str:

@@ -23,7 +23,7 @@ def _message(api: Api, company: Company, *, inbound: bool, external_id: str) -> 
             "metadata": {"is_inbound": inbound},
         },
     )
-    msg: dict[str, Any] = api.ok("GET", f"/messages/alt:uid:{answer['message_uid']}")
+    msg: dict[str, Any] = api.message(answer["message_uid"])
     return msg
 
 

@@ -92,7 +92,7 @@ def _hooked_channel(api: Api, team_id: str, url: str | None) -> tuple[str, str]:
 def _send(api: Api, path: str, **body: Any) -> dict[str, Any]:
     answer = api.ok("POST", path, 202, json=body)
     assert answer["status"] == "accepted"
-    msg: dict[str, Any] = api.ok("GET", f"/messages/alt:uid:{answer['message_uid']}")
+    msg: dict[str, Any] = api.message(answer["message_uid"])
     return msg
 
 
@@ -334,7 +334,7 @@ def test_a_sent_file_is_listed_in_the_webhook_payload(
         data={"to[]": "darryl@warehouse.example", "body": "Invoice attached"},
         files=[("attachments[]", ("invoice.pdf", b"%PDF-1.4 invoice", "application/pdf"))],
     )
-    msg = api.ok("GET", f"/messages/alt:uid:{answer['message_uid']}")
+    msg = api.message(answer["message_uid"])
     assert _wait(lambda: receiver.count() >= 1)
     [got] = receiver.bodies
     [file] = got["payload"]["attachments"]

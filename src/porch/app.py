@@ -21,6 +21,7 @@ from porch.events.search_index import SearchIndex
 from porch.storage import BlobStore
 from porch.storage.local import LocalBlobStore
 from porch.store import db as dbmod
+from porch.workers.intake import run_intake
 from porch.workers.outbound import Policy, run_outbound
 from porch.workers.reminders import run_reminders
 
@@ -58,6 +59,8 @@ class Porch:
         self.limiter: RateLimiter | None = None
         self.blobs: BlobStore = LocalBlobStore(settings.data_dir / "attachments")
         self._stop = asyncio.Event()
+        self._intake = asyncio.Event()
+        self._in_flight = 0
         self._workers: list[asyncio.Task[None]] = []
         if db is not None:
             self._attach(db)
@@ -102,6 +105,20 @@ class Porch:
             gap_seconds=s.consumer_gap_seconds,
         )
         self._workers.append(asyncio.create_task(index))
+        # Accepted messages are written into conversations (leftovers of a stop first).
+        self._intake = asyncio.Event()
+        intake = run_intake(
+            self.db,
+            self._stop,
+            self._intake,
+            interval=s.intake_poll_seconds,
+            busy=lambda: self._in_flight > 0,
+        )
+        self._workers.append(asyncio.create_task(intake))
+
+    def wake_intake(self) -> None:
+        """New intake rows are committed: the intake worker writes them now."""
+        self._intake.set()
 
     async def shutdown(self) -> None:
         self._stop.set()
@@ -194,7 +211,11 @@ class Porch:
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         req = Request(self, scope, receive)
-        resp, quota = await self.handle(req)
+        self._in_flight += 1
+        try:
+            resp, quota = await self.handle(req)
+        finally:
+            self._in_flight -= 1
         headers = [
             (b"x-ratelimit-limit", str(quota.limit).encode()),
             (b"x-ratelimit-remaining", str(quota.remaining).encode()),

@@ -33,6 +33,9 @@ class Settings:
     # a gap in event ids may stay open before it is taken for a rolled-back transaction.
     consumer_poll_seconds: float = 0.2
     consumer_gap_seconds: float = 5.0
+    # The intake worker is woken by its own process's requests; this is how often it looks for
+    # rows other processes accepted.
+    intake_poll_seconds: float = 0.5
 
     @property
     def is_sqlite(self) -> bool:
@@ -55,4 +58,5 @@ def load(data_dir: str | os.PathLike[str] | None = None) -> Settings:
         outbox_poll_seconds=float(os.environ.get("PORCH_OUTBOX_POLL_SECONDS", "1")),
         consumer_poll_seconds=float(os.environ.get("PORCH_CONSUMER_POLL_SECONDS", "0.2")),
         consumer_gap_seconds=float(os.environ.get("PORCH_CONSUMER_GAP_SECONDS", "5")),
+        intake_poll_seconds=float(os.environ.get("PORCH_INTAKE_POLL_SECONDS", "0.5")),
     )

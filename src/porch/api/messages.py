@@ -67,14 +67,15 @@ class IncomingMessage(Body):
     burst=("tier2", "channel_id"),
 )
 async def receive_custom_messages(req: Request) -> Response:
-    """Receive a message on a custom channel, threaded by thread_ref or by sender."""
+    """Accept a message on a custom channel; the intake worker threads it (by thread_ref or
+    by sender) right after."""
     # Access first: another company's channel is a 404 whatever the body.
     channel = await access_channel(
         req.db, principal=req.principal, ref=req.path_params["channel_id"]
     )
     body, files = await multipart.parse_with_files(req, IncomingMessage)
     meta = body.metadata
-    msg = await incoming.do_receive_custom(
+    uid = await incoming.do_accept_custom(
         req.db,
         principal=req.principal,
         channel=channel,
@@ -86,7 +87,8 @@ async def receive_custom_messages(req: Request) -> Response:
         headers=meta.headers if meta else None,
         files=files,
     )
-    return _accepted(msg.uid)
+    req.app.wake_intake()
+    return _accepted(uid)
 
 
 class ImportSender(Body):

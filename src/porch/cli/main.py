@@ -5,13 +5,24 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from porch.cli import conversations, init, migrate_cmd, search, serve, teammates, teams, tokens
+from porch.cli import (
+    conversations,
+    init,
+    intake,
+    migrate_cmd,
+    search,
+    serve,
+    teammates,
+    teams,
+    tokens,
+)
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="porch", description="A shared inbox that speaks Front's API")
     sub = p.add_subparsers(dest="command", required=True)
-    for module in (init, serve, tokens, teams, teammates, conversations, migrate_cmd, search):
+    modules = (init, serve, tokens, teams, teammates, conversations, migrate_cmd, search, intake)
+    for module in modules:
         module.register(sub)
     return p
 

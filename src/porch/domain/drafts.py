@@ -180,7 +180,13 @@ async def do_create_draft(
             if inbox is None:
                 raise not_found("channel", ids.encode(ids.CHANNEL, channel.id))
             conv = await new_conversation(
-                tx, principal=principal, inbox=inbox, subject=subject or "", state="open", at=at
+                tx,
+                company_id=company_id,
+                source=log.source_of(principal),
+                inbox=inbox,
+                subject=subject or "",
+                state="open",
+                at=at,
             )
         text = plain_text(body, BODY_FORMAT)
         key = await crud.insert(

@@ -6,18 +6,29 @@ it joins the sender's latest open or archived conversation there; otherwise it s
 conversation of type ``conversation`` in the channel's inbox. An inbound message reopens an
 archived conversation (``reopen``). Files sent with the message (already in the blob store) are
 attached in the transaction that writes it.
+
+Custom-channel messages are accepted and written in two steps, as Front does (202 with a
+message_uid that ``GET /messages/alt:uid:…`` finds once the message is created): the request is
+checked and committed to the intake, then the intake worker writes it. An answered message is
+durable before the answer, and the costly part (threading, contacts, events) runs in batches off
+the request path. Imports are written before their answer (they dedupe by ``external_id``).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from porch import ids
 from porch.domain import teammates
 from porch.domain.errors import BadRequest, not_found
 from porch.domain.messages import (
     Incoming,
+    KnownContacts,
     Person,
     check_body,
     check_handle,
@@ -30,7 +41,7 @@ from porch.domain.principal import Principal
 from porch.events import log
 from porch.store import conversations as conversations_store
 from porch.store import crud, joins
-from porch.store import inboxes as inboxes_store
+from porch.store import intake as intake_store
 from porch.store import messages as store
 from porch.store.attachments import StoredFile
 from porch.store.channels import Channel
@@ -58,14 +69,13 @@ async def _follow_merges(tx: Reader, *, company_id: int, key: int) -> Conversati
 async def _thread(
     tx: Connection,
     *,
-    principal: Principal,
+    company_id: int,
     scope: str,
     place: int,
     thread_ref: str | None,
     sender_contact: int | None,
 ) -> Conversation | None:
     """The conversation a message joins by reference or by sender, following merges."""
-    company_id = principal.company_id
     found = None
     if thread_ref is not None:
         found = await store.thread_by_ref(
@@ -80,7 +90,7 @@ async def _thread(
     return await _follow_merges(tx, company_id=company_id, key=found)
 
 
-async def do_receive_custom(
+async def do_accept_custom(
     db: Database,
     *,
     principal: Principal,
@@ -92,19 +102,82 @@ async def do_receive_custom(
     thread_ref: str | None,
     headers: dict[str, Any] | None,
     files: Sequence[StoredFile] = (),
-) -> store.Message:
-    """Receive a message on a custom channel (Front's incoming_messages), threaded as the module
-    says, with ``files`` attached, and return it (its uid is the answer)."""
+) -> str:
+    """Accept a message on a custom channel (Front's incoming_messages) and return the
+    message_uid it will have. What can be wrong with it is checked now; it is committed to the
+    intake before this returns, and the intake worker (``receive_custom``) writes it into its
+    conversation soon after, also if this process stops first."""
     if channel.type != "custom":
         raise BadRequest("Only custom channels receive messages through the API")
     check_handle(sender.handle)
     check_body(body)
-    metadata: dict[str, Any] = {}
-    if thread_ref is not None:
-        metadata["thread_ref"] = thread_ref
-    if headers is not None:
-        metadata["headers"] = headers
+    uid = secrets.token_hex(16)
+    source = log.source_of(principal)
     at = now_ms()
+    payload = CustomPayload(
+        handle=sender.handle,
+        name=sender.name,
+        subject=subject,
+        body=body,
+        body_format=body_format,
+        thread_ref=thread_ref,
+        headers=headers,
+        files=[[f.filename, f.content_type, f.size, f.sha256] for f in files],
+        at=at,
+    )
+    async with db.transaction() as tx:
+        await intake_store.add(
+            tx,
+            company_id=principal.company_id,
+            channel_id=channel.id,
+            kind="custom",
+            uid=uid,
+            source_type=source.type,
+            source_id=source.id,
+            payload=orjson.dumps(payload).decode(),
+            received_at=at,
+        )
+    return uid
+
+
+@dataclass(frozen=True, slots=True)
+class CustomPayload:
+    """What the intake keeps of an incoming_messages body (as JSON: orjson writes a dataclass
+    as an object of its fields)."""
+
+    handle: str
+    name: str | None
+    subject: str | None
+    body: str
+    body_format: str
+    thread_ref: str | None
+    headers: dict[str, Any] | None
+    # StoredFile fields, in order.
+    files: list[Any]
+    # When it was accepted (ms): the message's time.
+    at: int
+
+
+async def receive_custom(
+    tx: Connection,
+    *,
+    company_id: int,
+    source: log.Source,
+    channel: Channel,
+    inbox: Inbox,
+    uid: str,
+    payload: CustomPayload,
+    known: KnownContacts | None = None,
+) -> store.Message:
+    """Write an accepted custom-channel message (see ``do_accept_custom``) into its
+    conversation, threaded as the module says, with its files, under the uid it was given.
+    ``known`` holds the contacts the transaction resolved already."""
+    metadata: dict[str, Any] = {}
+    if payload.thread_ref is not None:
+        metadata["thread_ref"] = payload.thread_ref
+    if payload.headers is not None:
+        metadata["headers"] = payload.headers
+    sender = Person(payload.handle, payload.name)
     msg = Incoming(
         type="custom",
         source="custom",
@@ -114,52 +187,58 @@ async def do_receive_custom(
         to=[Person(channel.address)] if channel.address else [],
         cc=[],
         bcc=[],
-        subject=subject or "",
-        body=body,
-        body_format=body_format,
-        thread_ref=thread_ref,
+        subject=payload.subject or "",
+        body=payload.body,
+        body_format=payload.body_format,
+        thread_ref=payload.thread_ref,
         external_id=None,
         metadata=metadata,
-        at=at,
+        at=payload.at,
         author_id=None,
     )
-    async with db.transaction() as tx:
-        inbox = await inboxes_store.get(tx, company_id=principal.company_id, key=channel.inbox_id)
-        if inbox is None:
-            raise not_found("channel", ids.encode(ids.CHANNEL, channel.id))
-        contact, is_new_contact = await find_or_create_contact(
+    contact, is_new_contact = await find_or_create_contact(
+        tx,
+        company_id=company_id,
+        source="custom",
+        handle=sender.handle,
+        name=sender.name,
+        known=known,
+    )
+    conv = await _thread(
+        tx,
+        company_id=company_id,
+        scope="channel",
+        place=channel.id,
+        thread_ref=payload.thread_ref,
+        # A sender seen for the first time has no conversation to join.
+        sender_contact=None if is_new_contact else contact,
+    )
+    is_new = conv is None
+    if conv is None:
+        conv = await new_conversation(
             tx,
-            company_id=principal.company_id,
-            source="custom",
-            handle=sender.handle,
-            name=sender.name,
-        )
-        conv = await _thread(
-            tx,
-            principal=principal,
-            scope="channel",
-            place=channel.id,
-            thread_ref=thread_ref,
-            # A sender seen for the first time has no conversation to join.
-            sender_contact=None if is_new_contact else contact,
-        )
-        is_new = conv is None
-        if conv is None:
-            conv = await new_conversation(
-                tx, principal=principal, inbox=inbox, subject=msg.subject, state="open", at=at
-            )
-        return await write_message(
-            tx,
-            principal=principal,
-            conv=conv,
-            is_new=is_new,
-            msg=msg,
-            channel_id=channel.id,
-            inbox_id=inbox.id,
+            company_id=company_id,
+            source=source,
+            inbox=inbox,
+            subject=msg.subject,
             state="open",
-            files=files,
-            sender_contact=contact,
+            at=payload.at,
         )
+    return await write_message(
+        tx,
+        company_id=company_id,
+        source=source,
+        conv=conv,
+        is_new=is_new,
+        msg=msg,
+        channel_id=channel.id,
+        inbox_id=inbox.id,
+        state="open",
+        files=[StoredFile(*f) for f in payload.files],
+        sender_contact=contact,
+        uid=uid,
+        known=known,
+    )
 
 
 async def _tag_by_names(
@@ -293,7 +372,7 @@ async def do_import(
                 )
             conv = await _thread(
                 tx,
-                principal=principal,
+                company_id=company_id,
                 scope="inbox",
                 place=inbox.id,
                 thread_ref=thread_ref,
@@ -304,7 +383,13 @@ async def do_import(
         is_new = conv is None
         if conv is None:
             conv = await new_conversation(
-                tx, principal=principal, inbox=inbox, subject=subject or "", state=state, at=at
+                tx,
+                company_id=company_id,
+                source=log.source_of(principal),
+                inbox=inbox,
+                subject=subject or "",
+                state=state,
+                at=at,
             )
         metadata: dict[str, Any] = {"thread_ref": thread_ref} if thread_ref is not None else {}
         msg = Incoming(
@@ -327,7 +412,8 @@ async def do_import(
         )
         written = await write_message(
             tx,
-            principal=principal,
+            company_id=company_id,
+            source=log.source_of(principal),
             conv=conv,
             is_new=is_new,
             msg=msg,

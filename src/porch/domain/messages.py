@@ -226,27 +226,49 @@ def check_body(body: str) -> None:
         raise BadRequest("A message needs a body")
 
 
+# Contacts a transaction has resolved already, by (source, stored handle): a batch of messages
+# to one address looks it up once. Valid only while everything the transaction wrote stands.
+KnownContacts = dict[tuple[str, str], int]
+
+
 async def resolve_contact(
-    tx: Connection, *, company_id: int, source: str, handle: str, name: str | None
+    tx: Connection,
+    *,
+    company_id: int,
+    source: str,
+    handle: str,
+    name: str | None,
+    known: KnownContacts | None = None,
 ) -> int:
     """The key of the contact holding ``(source, handle)``, created (named ``name``) the first
     time the handle is seen."""
     key, _ = await find_or_create_contact(
-        tx, company_id=company_id, source=source, handle=handle, name=name
+        tx, company_id=company_id, source=source, handle=handle, name=name, known=known
     )
     return key
 
 
 async def find_or_create_contact(
-    tx: Connection, *, company_id: int, source: str, handle: str, name: str | None
+    tx: Connection,
+    *,
+    company_id: int,
+    source: str,
+    handle: str,
+    name: str | None,
+    known: KnownContacts | None = None,
 ) -> tuple[int, bool]:
     """As ``resolve_contact``, and whether the contact was created just now (so nothing of
     it can exist yet: no conversation to thread into)."""
     handle = normalise_handle(source, handle)
-    found = await contacts_store.key_by_handle(
-        tx, company_id=company_id, source=source, handle=handle
-    )
+    if known is None:
+        known = {}
+    found = known.get((source, handle))
+    if found is None:
+        found = await contacts_store.key_by_handle(
+            tx, company_id=company_id, source=source, handle=handle
+        )
     if found is not None:
+        known[(source, handle)] = found
         return found, False
     now = now_ms()
     key = await crud.insert(
@@ -263,6 +285,7 @@ async def find_or_create_contact(
     if await contacts_store.add_handle(
         tx, company_id=company_id, contact_id=key, source=source, handle=handle
     ):
+        known[(source, handle)] = key
         return key, True
     # Another message from the same new sender created the contact first (concurrent writers
     # on PostgreSQL): use that one, and drop the contact made here, which nothing references.
@@ -300,20 +323,29 @@ class Incoming:
 
 
 async def new_conversation(
-    tx: Connection, *, principal: Principal, inbox: Inbox, subject: str, state: str, at: int
+    tx: Connection,
+    *,
+    company_id: int,
+    source: log.Source,
+    inbox: Inbox,
+    subject: str,
+    state: str,
+    at: int,
 ) -> Conversation:
+    """Start a conversation of type ``conversation`` in ``inbox``, with the next ticket number
+    and its ``conversation_created`` event."""
     now = now_ms()
     row = await crud.insert_row(
         tx,
         conversations,
-        company_id=principal.company_id,
+        company_id=company_id,
         type="conversation",
         subject=subject,
         state=state,
         assignee_id=None,
         status_id=None,
         waiting_since=None,
-        ticket_number=await statuses_store.take_ticket_number(tx, company_id=principal.company_id),
+        ticket_number=await statuses_store.take_ticket_number(tx, company_id=company_id),
         is_private=inbox.is_private,
         description=None,
         due_at=None,
@@ -323,19 +355,19 @@ async def new_conversation(
         updated_at=now,
         activity_at=at,
     )
-    conv = Conversation.from_row(row)
+    conv = Conversation._make(row)
     await crud.link_new(
         tx,
         joins.CONVERSATION_INBOXES,
-        company_id=principal.company_id,
+        company_id=company_id,
         left_id=conv.id,
         right_id=inbox.id,
     )
     await log.append(
         tx,
-        company_id=principal.company_id,
+        company_id=company_id,
         type="conversation_created",
-        source=log.source_of(principal),
+        source=source,
         target_type="conversation",
         target_id=conv.id,
         conversation_id=conv.id,
@@ -347,7 +379,8 @@ async def new_conversation(
 async def write_message(
     tx: Connection,
     *,
-    principal: Principal,
+    company_id: int,
+    source: log.Source,
     conv: Conversation,
     is_new: bool,
     msg: Incoming,
@@ -356,15 +389,17 @@ async def write_message(
     state: str | None,
     files: Sequence[StoredFile] = (),
     sender_contact: int | None = None,
+    uid: str | None = None,
+    known: KnownContacts | None = None,
 ) -> store.Message:
     """Store ``msg`` in ``conv`` with its recipients and ``files`` (already in the blob store);
     emit its events; bump the conversation (and move it to ``state`` when given).
-    ``sender_contact`` is the sender's contact when the caller has resolved it already."""
-    company_id = principal.company_id
-    source = log.source_of(principal)
+    ``sender_contact`` is the sender's contact when the caller has resolved it already; ``uid``
+    the message_uid already promised for it (a new one otherwise); ``known`` the contacts the
+    transaction resolved already."""
     text = plain_text(msg.body, msg.body_format)
-    uid = secrets.token_hex(16)
-    written = store.Message.from_row(
+    uid = uid or secrets.token_hex(16)
+    written = store.Message._make(
         await crud.insert_row(
             tx,
             messages,
@@ -413,7 +448,12 @@ async def write_message(
             contact_id = sender_contact
         elif has_contact:
             contact_id = await resolve_contact(
-                tx, company_id=company_id, source=msg.source, handle=person.handle, name=person.name
+                tx,
+                company_id=company_id,
+                source=msg.source,
+                handle=person.handle,
+                name=person.name,
+                known=known,
             )
         rows.append(
             {

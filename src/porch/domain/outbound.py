@@ -111,7 +111,13 @@ async def do_send(
         is_new = conversation is None
         if conversation is None:
             conv = await msgs.new_conversation(
-                tx, principal=principal, inbox=inbox, subject=subject, state="open", at=at
+                tx,
+                company_id=principal.company_id,
+                source=log.source_of(principal),
+                inbox=inbox,
+                subject=subject,
+                state="open",
+                at=at,
             )
         else:
             conv = conversation
@@ -119,7 +125,8 @@ async def do_send(
                 subject = conv.subject or ""
         written = await msgs.write_message(
             tx,
-            principal=principal,
+            company_id=principal.company_id,
+            source=log.source_of(principal),
             conv=conv,
             is_new=is_new,
             msg=msgs.Incoming(

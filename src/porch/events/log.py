@@ -15,7 +15,7 @@ import orjson
 import sqlalchemy as sa
 
 from porch.domain.principal import Principal
-from porch.store.db import Connection, Query
+from porch.store.db import Connection, insert_query
 from porch.store.tables import events
 from porch.timeutil import now_ms
 
@@ -77,9 +77,8 @@ def source_of(principal: Principal) -> Source:
 
 SYSTEM = Source("api", None)
 
-_INSERT = Query(
-    sa.insert(events)
-    .values(
+_INSERT = insert_query(
+    sa.insert(events).values(
         company_id=sa.bindparam("company_id"),
         type=sa.bindparam("type"),
         is_public=sa.bindparam("is_public", type_=sa.Boolean),
@@ -90,8 +89,8 @@ _INSERT = Query(
         target_type=sa.bindparam("target_type"),
         target_id=sa.bindparam("target_id"),
         data=sa.bindparam("data"),
-    )
-    .returning(events.c.id)
+    ),
+    events.c.id,
 )
 
 
@@ -107,7 +106,7 @@ async def append(
     data: dict[str, Any] | None = None,
 ) -> int:
     """Append one event on ``tx`` and return its key; call it inside the writing transaction."""
-    row = await tx.fetch_one(
+    return await tx.insert(
         _INSERT,
         company_id=company_id,
         type=type,
@@ -120,5 +119,3 @@ async def append(
         target_id=target_id,
         data=orjson.dumps(data or {}).decode(),
     )
-    assert row is not None
-    return int(row["id"])

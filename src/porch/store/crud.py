@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from porch.store.db import Connection, Query, Row, in_list
+from porch.store.db import Connection, Query, in_list, insert_query
 
 _cache: dict[tuple[str, str, tuple[str, ...]], Query] = {}
 
@@ -25,7 +25,8 @@ def _query(kind: str, table: sa.Table, cols: tuple[str, ...], build: Any) -> Que
     key = (kind, table.name, cols)
     q = _cache.get(key)
     if q is None:
-        q = _cache[key] = Query(build())
+        built = build()
+        q = _cache[key] = built if isinstance(built, Query) else Query(built)
     return q
 
 
@@ -36,26 +37,20 @@ async def insert(tx: Connection, table: sa.Table, **values: Any) -> int:
         "insert",
         table,
         cols,
-        lambda: sa.insert(table).values({c: _param(table, c) for c in cols}).returning(table.c.id),
+        lambda: insert_query(
+            sa.insert(table).values({c: _param(table, c) for c in cols}), table.c.id
+        ),
     )
-    row = await tx.fetch_one(q, **values)
-    assert row is not None
-    return int(row["id"])
+    return await tx.insert(q, **values)
 
 
-async def insert_row(tx: Connection, table: sa.Table, **values: Any) -> Row:
-    """Insert one row and return all of it as stored (key and defaults included), in one
-    statement: for writers that go on with the row (no read-back)."""
-    cols = tuple(sorted(values))
-    q = _query(
-        "insert_row",
-        table,
-        cols,
-        lambda: sa.insert(table).values({c: _param(table, c) for c in cols}).returning(*table.c),
-    )
-    row = await tx.fetch_one(q, **values)
-    assert row is not None
-    return row
+async def insert_row(tx: Connection, table: sa.Table, **values: Any) -> list[Any]:
+    """Insert one row given every column but its key, and return the row's values in column
+    order (key included): for writers that go on with the row, without reading it back."""
+    missing = [c.name for c in table.c if c.name != "id" and c.name not in values]
+    assert not missing, f"insert_row needs every column of {table.name}: {missing}"
+    key = await insert(tx, table, **values)
+    return [key if c.name == "id" else values[c.name] for c in table.c]
 
 
 async def update(

@@ -593,6 +593,33 @@ outbox = sa.Table(
     sqlite_autoincrement=True,
 )
 
+# --- Intake --------------------------------------------------------------------------------
+
+# Messages accepted from the outside world (202 / 250 already answered) and not yet threaded into
+# a conversation. The row is durable before the answer; the worker that writes the message
+# deletes the row in the same transaction, so each accepted message is written exactly once,
+# also after a crash. A row that cannot be processed keeps its payload, with the error.
+intake = sa.Table(
+    "intake",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("channel_id", Key, sa.ForeignKey("channels.id"), nullable=False),
+    # How to read the payload: "custom" (a Channel API / incoming_messages body, as JSON).
+    sa.Column("kind", sa.Text, nullable=False),
+    # The message_uid already answered: the message is written with it.
+    sa.Column("uid", sa.Text, nullable=False, unique=True),
+    # The event source of the write that accepted it (e.g. "api" and the token's key).
+    sa.Column("source_type", sa.Text, nullable=False),
+    sa.Column("source_id", Key, nullable=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    _ms("received_at"),
+    _ms("failed_at", nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Index(None, "failed_at", "id"),
+    sqlite_autoincrement=True,
+)
+
 # --- Event-log consumers --------------------------------------------------------------------
 
 consumer_offsets = sa.Table(
