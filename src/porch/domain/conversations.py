@@ -26,7 +26,7 @@ from porch.store import inboxes as inboxes_store
 from porch.store import messages as messages_store
 from porch.store import statuses as statuses_store
 from porch.store import teammates as teammates_store
-from porch.store.db import Connection, Database, Reader, Row
+from porch.store.db import Connection, Database, Reader, Row, concurrently
 from porch.store.inboxes import Inbox
 from porch.store.links import Link
 from porch.store.statuses import Status
@@ -90,18 +90,29 @@ async def views(
         return []
     keys = [c.id for c in convs]
     company_id = principal.company_id
-    tag_rows = await store.tag_rows_of(conn, keys=keys)
-    link_rows = await store.link_rows_of(conn, keys=keys)
-    reminder_rows = await store.reminder_rows_of(conn, keys=keys)
-    inbox_keys = await store.inbox_keys_of(conn, keys=keys)
-    latest = await messages_store.latest_recipients_of(conn, company_id=company_id, keys=keys)
     assignee_keys = sorted({c.assignee_id for c in convs if c.assignee_id is not None})
-    assignees = {
-        t.id: t for t in await teammates_store.many(conn, company_id=company_id, keys=assignee_keys)
-    }
-    all_statuses: list[Status] = []
-    if await statuses_store.ticketing_enabled(conn, company_id=company_id):
-        all_statuses = await statuses_store.all_of(conn, company_id=company_id)
+    (
+        tag_rows,
+        link_rows,
+        reminder_rows,
+        inbox_keys,
+        latest,
+        teammates,
+        ticketing,
+        statuses,
+    ) = await concurrently(
+        conn,
+        store.tag_rows_of(conn, keys=keys),
+        store.link_rows_of(conn, keys=keys),
+        store.reminder_rows_of(conn, keys=keys),
+        store.inbox_keys_of(conn, keys=keys),
+        messages_store.latest_recipients_of(conn, company_id=company_id, keys=keys),
+        teammates_store.many(conn, company_id=company_id, keys=assignee_keys),
+        statuses_store.ticketing_enabled(conn, company_id=company_id),
+        statuses_store.all_of(conn, company_id=company_id),
+    )
+    assignees = {t.id: t for t in teammates}
+    all_statuses: list[Status] = statuses if ticketing else []
     vis = principal.visibility()
     out = []
     for c in convs:

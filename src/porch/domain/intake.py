@@ -74,6 +74,10 @@ async def _write(
 async def do_process_intake(db: Database, *, limit: int = BATCH) -> int:
     """Write up to ``limit`` pending intake rows as messages, oldest first; the number of rows
     taken (written or marked failed)."""
+    # Looked for first outside a transaction: an idle poll must not be a write (on SQLite every
+    # commit makes readers drop their page cache, which a search then pays for).
+    if not await store.any_pending(db):
+        return 0
     async with db.transaction() as tx:
         rows = await store.take(tx, limit=limit)
         places: dict[tuple[int, int], tuple[Channel, Inbox]] = {}

@@ -55,6 +55,7 @@ _ADD = Query(
 )
 _pending = sa.select(t).where(t.c.failed_at.is_(None)).order_by(t.c.id).limit(sa.bindparam("lim"))
 _TAKE = Query(_pending, postgresql=_pending.with_for_update(skip_locked=True))
+_ANY = Query(sa.select(t.c.id).where(t.c.failed_at.is_(None)).limit(1))
 _DONE = Query(sa.delete(t).where(in_list(t.c.id, "keys")))
 _FAIL = Query(
     sa.update(t)
@@ -103,6 +104,11 @@ async def add(
         payload=payload,
         received_at=received_at,
     )
+
+
+async def any_pending(conn: Reader) -> bool:
+    """Whether any company has a pending row (one index probe)."""
+    return await conn.fetch_one(_ANY) is not None
 
 
 async def take(tx: Connection, *, limit: int) -> list[IntakeRow]:

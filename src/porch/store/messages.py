@@ -135,29 +135,25 @@ def _page_query(descending: bool) -> Query:
 _PAGES = {d: _page_query(d) for d in (False, True)}
 
 _latest = sa.alias(t, "latest")
+_c = conversations
 # The latest message of each conversation, with its recipients (for a conversation's recipient).
+# Driven by the conversations asked for: one probe of ix_messages_conversation_id_created_at per
+# conversation (newest first, first row), not a test of every message of those conversations.
+_latest_id = (
+    sa.select(_latest.c.id)
+    .where(
+        _latest.c.conversation_id == _c.c.id,
+        _latest.c.company_id == _c.c.company_id,
+        _latest.c.is_draft == sa.false(),
+    )
+    .order_by(_latest.c.created_at.desc(), _latest.c.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
 _LATEST_RECIPIENTS = Query(
     sa.select(t.c.conversation_id, t.c.is_inbound, r)
-    .join(r, r.c.message_id == t.c.id)
-    .where(
-        # The company is checked on the latest message, not here: next to an equality on
-        # company_id, SQLite walks the company's messages by ix_messages_company_id_* (a full
-        # scan of them) instead of the conversations' own messages.
-        in_list(t.c.conversation_id, "keys"),
-        t.c.is_draft == sa.false(),
-        t.c.id
-        == (
-            sa.select(_latest.c.id)
-            .where(
-                _latest.c.company_id == sa.bindparam("company_id"),
-                _latest.c.conversation_id == t.c.conversation_id,
-                _latest.c.is_draft == sa.false(),
-            )
-            .order_by(_latest.c.created_at.desc(), _latest.c.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        ),
-    )
+    .select_from(_c.join(t, t.c.id == _latest_id).join(r, r.c.message_id == t.c.id))
+    .where(_c.c.company_id == sa.bindparam("company_id"), in_list(_c.c.id, "keys"))
     .order_by(t.c.conversation_id, r.c.position)
 )
 

@@ -570,7 +570,7 @@ def _build(c: Criteria, restricted: bool) -> Query:
             .order_by(page.c.page_at.desc(), page.c.id.desc())
         )
 
-    return Query(stmt("sqlite"), postgresql=stmt("postgresql"))
+    return Query(stmt("sqlite"), postgresql=stmt("postgresql"), custom_plan=True)
 
 
 # Compiled statements per criteria shape; the number of shapes in use is small, but bounded.
