@@ -70,6 +70,12 @@ class Server:
     url: str
     settings: config.Settings
 
+    @property
+    def smtp(self) -> tuple[str, int]:
+        """Where the server takes inbound mail."""
+        assert self.settings.smtp_port is not None
+        return self.settings.smtp_host, self.settings.smtp_port
+
     def run(self, coro_fn: Any) -> Any:
         """Run ``coro_fn(db)`` on a fresh connection (for fixtures that need a domain action)."""
 
@@ -108,7 +114,13 @@ def server(
         url = pg.create_database("porch_" + uuid.uuid4().hex[:12])
     else:
         url = f"sqlite:///{data_dir / 'porch.db'}"
-    settings = config.Settings(data_dir=Path(data_dir), database_url=url, auth_cache_seconds=5.0)
+    settings = config.Settings(
+        data_dir=Path(data_dir),
+        database_url=url,
+        auth_cache_seconds=5.0,
+        # Inbound mail for the email tests, on a port of its own.
+        smtp_port=free_port(),
+    )
     migrate.upgrade(url)
     port = free_port()
     srv, thread = _serve(Porch(settings), port)

@@ -35,7 +35,7 @@ def _start(data_dir: Path, port: int, fresh: bool = True) -> tuple[subprocess.Po
     """``porch serve`` on ``data_dir``; a fresh one prints the demo company's token."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORCH_")}
     proc = subprocess.Popen(
-        [str(PORCH), "serve", "--data-dir", str(data_dir), "--port", str(port)],
+        [str(PORCH), "serve", "--data-dir", str(data_dir), "--port", str(port), "--smtp-port", "0"],
         env=env,
         stdout=subprocess.PIPE if fresh else subprocess.DEVNULL,
         stderr=subprocess.STDOUT,

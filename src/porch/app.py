@@ -12,6 +12,8 @@ import orjson
 from porch.api import all_routes
 from porch.api.http import Request, Response
 from porch.api.routing import Router
+from porch.channels.email import relay as email_relay
+from porch.channels.email import smtp_server
 from porch.config import Settings
 from porch.domain.auth import Authenticator
 from porch.domain.errors import Conflict, MethodNotAllowed, Moved, PorchError, RateLimited
@@ -21,6 +23,8 @@ from porch.events.search_index import SearchIndex
 from porch.storage import BlobStore
 from porch.storage.local import LocalBlobStore
 from porch.store import db as dbmod
+from porch.workers.email_out import run_email_out
+from porch.workers.imap import run_imap
 from porch.workers.intake import run_intake
 from porch.workers.outbound import Policy, run_outbound
 from porch.workers.reminders import run_reminders
@@ -61,6 +65,7 @@ class Porch:
         self._stop = asyncio.Event()
         self._intake = asyncio.Event()
         self._in_flight = 0
+        self._smtp: asyncio.AbstractServer | None = None
         self._workers: list[asyncio.Task[None]] = []
         if db is not None:
             self._attach(db)
@@ -96,6 +101,17 @@ class Porch:
             interval=s.outbox_poll_seconds,
         )
         self._workers.append(asyncio.create_task(outbound))
+        # Email leaves through the SMTP relay, when one is configured (a bad URL stops startup).
+        if s.smtp_relay_url is not None:
+            email_out = run_email_out(
+                self.db,
+                self._stop,
+                blobs=self.blobs,
+                to=email_relay.parse_url(s.smtp_relay_url),
+                policy=policy,
+                interval=s.outbox_poll_seconds,
+            )
+            self._workers.append(asyncio.create_task(email_out))
         # The search index follows the event log, resuming from its stored position.
         index = consumer.run(
             self.db,
@@ -112,9 +128,27 @@ class Porch:
             self._stop,
             self._intake,
             interval=s.intake_poll_seconds,
+            blobs=self.blobs,
             busy=lambda: self._in_flight > 0,
         )
         self._workers.append(asyncio.create_task(intake))
+        # IMAP mailboxes configured on channels are imported (each by one process at a time).
+        imap = run_imap(
+            self.db,
+            self._stop,
+            blobs=self.blobs,
+            database_url=s.database_url,
+            poll_seconds=s.imap_poll_seconds,
+            wake=self.wake_intake,
+        )
+        self._workers.append(asyncio.create_task(imap))
+        # Inbound mail, when this process listens for it.
+        if s.smtp_port is not None:
+            try:
+                self._smtp = await smtp_server.start(self.db, self.blobs, s, self.wake_intake)
+            except OSError as exc:
+                # The API is still worth serving; the operator sees why mail is not taken.
+                log.error("inbound SMTP not started on %s:%s: %s", s.smtp_host, s.smtp_port, exc)
 
     def wake_intake(self) -> None:
         """New intake rows are committed: the intake worker writes them now."""
@@ -122,6 +156,10 @@ class Porch:
 
     async def shutdown(self) -> None:
         self._stop.set()
+        if self._smtp is not None:
+            self._smtp.close()
+            await self._smtp.wait_closed()
+            self._smtp = None
         for task in self._workers:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -36,6 +36,25 @@ class Settings:
     # The intake worker is woken by its own process's requests; this is how often it looks for
     # rows other processes accepted.
     intake_poll_seconds: float = 0.5
+    # Inbound SMTP: the listening address (None: no SMTP server in this process; ``porch serve``
+    # defaults to 127.0.0.1:2525), the largest message taken (552 above it), STARTTLS when both
+    # certificate files are given, senders refused or alone accepted (addresses or "@domain"),
+    # and per-connection limits.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int | None = None
+    smtp_max_bytes: int = 35 * 1024 * 1024
+    smtp_tls_cert: str | None = None
+    smtp_tls_key: str | None = None
+    smtp_deny: tuple[str, ...] = ()
+    smtp_allow: tuple[str, ...] = ()
+    smtp_max_recipients: int = 100
+    smtp_max_messages_per_connection: int = 1000
+    # Outbound email: the relay every email channel sends through, as a URL:
+    # smtp://[user:password@]host[:port][?starttls=true] or smtps://… (implicit TLS). None: email
+    # replies wait in the outbox until one is configured.
+    smtp_relay_url: str | None = None
+    # IMAP mailboxes are polled this often when the server offers no IDLE.
+    imap_poll_seconds: float = 60.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -59,4 +78,28 @@ def load(data_dir: str | os.PathLike[str] | None = None) -> Settings:
         consumer_poll_seconds=float(os.environ.get("PORCH_CONSUMER_POLL_SECONDS", "0.2")),
         consumer_gap_seconds=float(os.environ.get("PORCH_CONSUMER_GAP_SECONDS", "5")),
         intake_poll_seconds=float(os.environ.get("PORCH_INTAKE_POLL_SECONDS", "0.5")),
+        smtp_host=os.environ.get("PORCH_SMTP_HOST", "127.0.0.1"),
+        smtp_port=_port(os.environ.get("PORCH_SMTP_PORT", "2525")),
+        smtp_max_bytes=int(os.environ.get("PORCH_SMTP_MAX_BYTES", str(35 * 1024 * 1024))),
+        smtp_tls_cert=os.environ.get("PORCH_SMTP_TLS_CERT") or None,
+        smtp_tls_key=os.environ.get("PORCH_SMTP_TLS_KEY") or None,
+        smtp_deny=_words(os.environ.get("PORCH_SMTP_DENY", "")),
+        smtp_allow=_words(os.environ.get("PORCH_SMTP_ALLOW", "")),
+        smtp_max_recipients=int(os.environ.get("PORCH_SMTP_MAX_RECIPIENTS", "100")),
+        smtp_max_messages_per_connection=int(
+            os.environ.get("PORCH_SMTP_MAX_MESSAGES_PER_CONNECTION", "1000")
+        ),
+        smtp_relay_url=os.environ.get("PORCH_SMTP_RELAY_URL") or None,
+        imap_poll_seconds=float(os.environ.get("PORCH_IMAP_POLL_SECONDS", "60")),
     )
+
+
+def _port(value: str) -> int | None:
+    """A port number; 0 or empty turns the server off."""
+    port = int(value or "0")
+    return port or None
+
+
+def _words(value: str) -> tuple[str, ...]:
+    """A comma- or space-separated list, lower-cased."""
+    return tuple(w.lower() for w in value.replace(",", " ").split())

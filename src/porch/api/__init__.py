@@ -33,6 +33,7 @@ MODULES = (
     "contacts",
     "admin",
     "admin_conversations",
+    "admin_channels",
     "message_templates",
     "message_template_folders",
 )

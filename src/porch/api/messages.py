@@ -191,7 +191,7 @@ async def get_message(req: Request) -> Response:
     [view] = await domain.views(req.db, principal=req.principal, msgs=[msg])
     if wants_eml(req.header("accept")):
         eml.check_exportable(view)
-        data = await eml.render(req.app.blobs, view=view)
+        data = await eml.export(req.db, req.app.blobs, view=view)
         return Response(200, data, eml.MEDIA_TYPE, headers=[("vary", "accept")])
     resp = json_response(message_json(req, view))
     resp.headers.append(("vary", "accept"))
@@ -292,6 +292,7 @@ def _outgoing(body: OutboundMessage, files: list[StoredFile]) -> outbound.Outgoi
         tag_refs=list(options.tag_ids),
         signature_ref=body.signature_id,
         files=files,
+        default_signature=body.should_add_default_signature,
     )
 
 

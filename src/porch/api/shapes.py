@@ -318,6 +318,10 @@ def message_json(req: Request, view: MessageView) -> dict[str, Any]:
     # leave it out.
     if view.author is not None:
         body["author"] = teammate_json(req, view.author)
+    # Why sending failed (delivery_failure, bounce); the spec types it a string, so it is left
+    # out while nothing failed.
+    if m.error_type:
+        body["error_type"] = m.error_type
     # Drafts show their mode and the version an edit or a delete must name.
     if m.is_draft:
         body["draft_mode"] = m.draft_mode

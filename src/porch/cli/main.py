@@ -6,7 +6,9 @@ import argparse
 from collections.abc import Sequence
 
 from porch.cli import (
+    channels,
     conversations,
+    email,
     init,
     intake,
     migrate_cmd,
@@ -21,7 +23,19 @@ from porch.cli import (
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="porch", description="A shared inbox that speaks Front's API")
     sub = p.add_subparsers(dest="command", required=True)
-    modules = (init, serve, tokens, teams, teammates, conversations, migrate_cmd, search, intake)
+    modules = (
+        init,
+        serve,
+        tokens,
+        teams,
+        teammates,
+        conversations,
+        migrate_cmd,
+        search,
+        intake,
+        email,
+        channels,
+    )
     for module in modules:
         module.register(sub)
     return p

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 
 import uvicorn
@@ -11,6 +12,7 @@ import uvicorn
 from porch.app import Porch
 from porch.cli.common import add_data_dir, all_companies, open_db, settings_of
 from porch.cli.init import create, summary
+from porch.config import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -18,11 +20,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_data_dir(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
+    p.add_argument(
+        "--smtp-port",
+        type=int,
+        default=None,
+        help="inbound SMTP port (default $PORCH_SMTP_PORT or 2525; 0: no SMTP server)",
+    )
+    p.add_argument("--smtp-host", default=None, help="inbound SMTP address (default 127.0.0.1)")
     p.set_defaults(func=run)
 
 
+def with_smtp_args(settings: Settings, args: argparse.Namespace) -> Settings:
+    """``settings`` with the SMTP address the command line gives, if it gives one."""
+    if args.smtp_port is not None:
+        settings = dataclasses.replace(settings, smtp_port=args.smtp_port or None)
+    if args.smtp_host is not None:
+        settings = dataclasses.replace(settings, smtp_host=args.smtp_host)
+    return settings
+
+
 def run(args: argparse.Namespace) -> None:
-    settings = settings_of(args)
+    settings = with_smtp_args(settings_of(args), args)
 
     async def prepare() -> dict[str, str] | None:
         db = await open_db(settings)
@@ -36,11 +54,15 @@ def run(args: argparse.Namespace) -> None:
     demo = asyncio.run(prepare())
     url = f"http://{args.host}:{args.port}"
     print(f"Porch serves {url} (data in {settings.data_dir})", flush=True)
+    if settings.smtp_port is not None:
+        print(f"Inbound mail: smtp://{settings.smtp_host}:{settings.smtp_port}", flush=True)
     if demo is not None:
         print(f"Created the demo company {demo['company_id']}; its admin API token:", flush=True)
         print(f"  {demo['token']}", flush=True)
         print(f"Try: curl -H 'Authorization: Bearer {demo['token']}' {url}/me", flush=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # aiosmtpd logs every SMTP command at INFO: only its warnings are worth a line.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     uvicorn.run(
         Porch(settings),
         host=args.host,

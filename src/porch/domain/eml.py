@@ -7,6 +7,9 @@ always exports with the same id. The body is ``text/plain`` (the stored text) an
 stored body is HTML (it differs from its text), a ``text/html`` alternative. Each attachment is
 a MIME part with its filename and content type, its bytes read from the blob store.
 
+A message whose raw form is kept (``email_messages``: mail as received, or as handed to the
+relay when Porch sent it) exports as exactly those bytes; the others are rendered as above.
+
 Only email messages have this form; asking for it of any other type is a 406.
 """
 
@@ -22,6 +25,8 @@ from typing import Any
 from porch.domain.errors import PorchError
 from porch.domain.messages import MessageView
 from porch.storage import BlobStore
+from porch.store import email_messages as email_store
+from porch.store.db import Reader
 
 MEDIA_TYPE = "message/rfc822"
 # A Message-ID a client sent: one <id-left@id-right>, nothing around it.
@@ -61,6 +66,20 @@ def _addresses(view: MessageView, role: str) -> str:
     return ", ".join(
         formataddr((r["name"] or "", r["handle"])) for r in view.recipients if r["role"] == role
     )
+
+
+async def export(conn: Reader, blobs: BlobStore, *, view: MessageView) -> bytes:
+    """The EML bytes of an email message (check_exportable first): the raw form when it is
+    kept, else rendered."""
+    m = view.message
+    kept = await email_store.get(conn, company_id=m.company_id, message_id=m.id)
+    if kept is not None and kept.raw_sha256:
+        try:
+            return await blobs.open(kept.raw_sha256)
+        except FileNotFoundError:
+            # The raw copy is gone from the blob store: the stored parts still say it all.
+            pass
+    return await render(blobs, view=view)
 
 
 async def render(blobs: BlobStore, *, view: MessageView) -> bytes:

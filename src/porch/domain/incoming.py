@@ -51,6 +51,8 @@ from porch.store.inboxes import Inbox
 from porch.store.tables import conversations, tags
 from porch.timeutil import now_ms
 
+# The intake kind of custom-channel messages.
+KIND = "custom"
 # The contact handle source of each imported message type.
 IMPORT_SOURCES = {"email": "email", "sms": "phone", "intercom": "intercom", "custom": "custom"}
 # Imports carry a time of their own: any time from 1970 to the year 2500, in seconds.
@@ -130,7 +132,7 @@ async def do_accept_custom(
             tx,
             company_id=principal.company_id,
             channel_id=channel.id,
-            kind="custom",
+            kind=KIND,
             uid=uid,
             source_type=source.type,
             source_id=source.id,

@@ -13,9 +13,10 @@ import logging
 
 import orjson
 
-from porch.domain import incoming
+from porch.domain import email_in, incoming
 from porch.domain.messages import KnownContacts
 from porch.events import log
+from porch.storage import BlobStore
 from porch.store import channels as channels_store
 from porch.store import inboxes as inboxes_store
 from porch.store import intake as store
@@ -55,10 +56,27 @@ async def _write(
     row: IntakeRow,
     places: dict[tuple[int, int], tuple[Channel, Inbox]],
     known: KnownContacts,
+    blobs: BlobStore,
 ) -> None:
-    if row.kind != "custom":
+    if row.kind not in (incoming.KIND, email_in.KIND):
         raise Unprocessable(f"unknown intake kind {row.kind!r}")
     channel, inbox = await _place(tx, row, places)
+    if row.kind == email_in.KIND:
+        try:
+            await email_in.receive_email(
+                tx,
+                blobs=blobs,
+                company_id=row.company_id,
+                source=log.Source(row.source_type, row.source_id),
+                channel=channel,
+                inbox=inbox,
+                uid=row.uid,
+                payload=email_in.EmailPayload(**orjson.loads(row.payload)),
+                known=known,
+            )
+        except email_in.Unreadable as exc:
+            raise Unprocessable(str(exc)) from exc
+        return
     await incoming.receive_custom(
         tx,
         company_id=row.company_id,
@@ -71,7 +89,7 @@ async def _write(
     )
 
 
-async def do_process_intake(db: Database, *, limit: int = BATCH) -> int:
+async def do_process_intake(db: Database, *, blobs: BlobStore, limit: int = BATCH) -> int:
     """Write up to ``limit`` pending intake rows as messages, oldest first; the number of rows
     taken (written or marked failed)."""
     # Looked for first outside a transaction: an idle poll must not be a write (on SQLite every
@@ -86,7 +104,7 @@ async def do_process_intake(db: Database, *, limit: int = BATCH) -> int:
         for row in rows:
             try:
                 async with tx.savepoint():
-                    await _write(tx, row, places, known)
+                    await _write(tx, row, places, known, blobs)
                 written.append(row.id)
             except Exception as exc:
                 # Contacts it created are undone with it.

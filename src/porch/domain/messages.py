@@ -320,6 +320,9 @@ class Incoming:
     metadata: dict[str, Any]
     at: int
     author_id: int | None
+    # The plain text when the sender gave one (an email's text/plain part); else it is derived
+    # from the body.
+    text: str | None = None
 
 
 async def new_conversation(
@@ -397,7 +400,7 @@ async def write_message(
     ``sender_contact`` is the sender's contact when the caller has resolved it already; ``uid``
     the message_uid already promised for it (a new one otherwise); ``known`` the contacts the
     transaction resolved already."""
-    text = plain_text(msg.body, msg.body_format)
+    text = msg.text if msg.text is not None else plain_text(msg.body, msg.body_format)
     uid = uid or secrets.token_hex(16)
     written = store.Message._make(
         await crud.insert_row(

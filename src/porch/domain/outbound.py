@@ -4,19 +4,28 @@
 teammate or the API bot), its recipients, the conversation changes (a new conversation for a
 channel send, archive and tags by the options) and an ``outbox`` row, all in one transaction:
 the 202 is only answered once delivery is durable. The outbound worker then delivers it (custom
-channels: a POST to the channel's ``webhook_url``; email channels: the email queue).
+channels: a POST to the channel's ``webhook_url``; email channels: the SMTP relay, see
+``workers/email_out.py``).
+
+On email channels the recipients must be email addresses, and a signature ends the stored body
+(so the API shows what was sent): the one ``signature_id`` names, or with
+``should_add_default_signature`` and an ``author_id`` the author's default signature for the
+channel, else the default signature of the channel's team. A signature's ``sender_info`` is the
+sender's name unless ``sender_name`` is given.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from porch import ids
+from porch.channels.email.compose import html_of
 from porch.domain import messages as msgs
 from porch.domain import teammates
 from porch.domain.conversations import move_state, retag, tag_keys
 from porch.domain.errors import BadRequest, Forbidden, not_found
 from porch.domain.principal import Principal
+from porch.domain.signatures import Owner, access_signature, list_signatures
 from porch.events import log
 from porch.store import channels as channels_store
 from porch.store import crud
@@ -27,6 +36,7 @@ from porch.store.attachments import StoredFile
 from porch.store.channels import Channel
 from porch.store.conversations import Conversation
 from porch.store.db import Connection, Database
+from porch.store.signatures import Signature
 from porch.store.tables import conversations, messages, outbox
 from porch.timeutil import now_ms
 
@@ -50,6 +60,8 @@ class Outgoing:
     signature_ref: str | None
     # Files sent with the message (already in the blob store): attached to the sent message.
     files: list[StoredFile] = field(default_factory=list)
+    # should_add_default_signature: only with an author, only on email channels.
+    default_signature: bool = False
 
 
 def check_outgoing(out: Outgoing, channel: Channel) -> None:
@@ -62,7 +74,64 @@ def check_outgoing(out: Outgoing, channel: Channel) -> None:
         raise BadRequest("A message needs at least one recipient in to, cc or bcc")
     for handle in [*out.to, *out.cc, *out.bcc]:
         msgs.check_handle(handle)
+        if channel.type == "smtp":
+            teammates.check_email(handle)
     msgs.check_body(out.body)
+
+
+def _fits(signature: Signature, channel: Channel) -> bool:
+    return signature.channel_ids is None or channel.id in signature.channel_ids
+
+
+async def _default_signature(
+    db: Database, *, principal: Principal, owner: Owner, channel: Channel
+) -> Signature | None:
+    """The owner's default signature if it is for ``channel`` (and the token sees it)."""
+    after = None
+    for _ in range(100):  # bounded: an owner has a handful of signatures
+        page, after = await list_signatures(
+            db, principal=principal, owner=owner, after=after, limit=100, descending=False
+        )
+        for found in page:
+            if found.is_default:
+                return found if _fits(found, channel) else None
+        if after is None:
+            break
+    return None
+
+
+async def signature_for(
+    db: Database, *, principal: Principal, channel: Channel, out: Outgoing
+) -> Signature | None:
+    """The signature ``out`` ends with on ``channel`` (see the module), if any; NotFound for a
+    signature_id the token does not see, BadRequest for one restricted to other channels."""
+    if channel.type != "smtp":
+        return None
+    if out.signature_ref is not None:
+        signature = await access_signature(db, principal=principal, ref=out.signature_ref)
+        if not _fits(signature, channel):
+            raise BadRequest("This signature cannot be used on this channel")
+        return signature
+    if not out.default_signature or out.author_ref is None:
+        return None
+    author = await teammates.access_teammate(db, principal=principal, ref=out.author_ref)
+    owners = [Owner(teammate_id=author.id)]
+    if channel.team_id is not None:
+        owners.append(Owner(team_id=channel.team_id))
+    for owner in owners:
+        found = await _default_signature(db, principal=principal, owner=owner, channel=channel)
+        if found is not None:
+            return found
+    return None
+
+
+def signed(out: Outgoing, signature: Signature | None) -> Outgoing:
+    """``out`` with the signature after its body (both as HTML), and the signature's
+    sender_info as the sender's name unless one was given."""
+    if signature is None:
+        return out
+    body = f'{html_of(out.body)}<br>\n<div class="signature">{html_of(signature.body)}</div>'
+    return replace(out, body=body, sender_name=out.sender_name or signature.sender_info)
 
 
 async def reply_channel(
@@ -94,6 +163,7 @@ async def do_send(
     """Write ``out`` on ``channel`` (a new conversation in its inbox when ``conversation`` is
     None) with its outbox row, in one transaction, and return the stored message."""
     check_outgoing(out, channel)
+    out = signed(out, await signature_for(db, principal=principal, channel=channel, out=out))
     msg_type, source, kind = SENDERS[channel.type]
     company_id = principal.company_id
     async with db.transaction() as tx:

@@ -80,6 +80,9 @@ class StoredFile:
     content_type: str
     size: int
     sha256: str
+    # Part of an HTML body, referenced there as cid:<cid> (inline images of email).
+    is_inline: bool = False
+    cid: str | None = None
 
 
 async def insert(
@@ -101,8 +104,8 @@ async def insert(
             size=f.size,
             content_type=f.content_type,
             filename=f.filename,
-            is_inline=False,
-            cid=None,
+            is_inline=f.is_inline,
+            cid=f.cid,
             owner_type=owner_type,
             owner_id=owner_id,
             created_at=now,

@@ -63,6 +63,10 @@ _base = sa.select(t, inboxes.c.team_id, inboxes.c.owner_teammate_id).join(
 _visible = owned_by_visible(inboxes)
 _BY_KEY = Query(_base.where(_cid, t.c.id == sa.bindparam("key"), _visible))
 _BY_ADDRESS = Query(_base.where(_cid, t.c.address == sa.bindparam("address"), _visible))
+# Inbound mail: the email channels of every company with this address.
+_EMAIL_BY_ADDRESS = Query(
+    _base.where(t.c.address == sa.bindparam("address"), t.c.type == "smtp").order_by(t.c.id)
+)
 _ALL = Query(_base.where(_cid, _visible).order_by(t.c.id))
 _OF_INBOX = Query(
     _base.where(_cid, t.c.inbox_id == sa.bindparam("inbox"), _visible).order_by(t.c.id)
@@ -82,6 +86,13 @@ async def by_address(
 ) -> Channel | None:
     row = await conn.fetch_one(_BY_ADDRESS, company_id=company_id, address=address.lower(), **vis)
     return Channel.from_row(row) if row else None
+
+
+async def email_by_address(conn: Reader, *, address: str) -> list[Channel]:
+    """The email channels, of any company, whose address is ``address`` (inbound mail to it is
+    for each of them)."""
+    rows = await conn.fetch_all(_EMAIL_BY_ADDRESS, address=address.lower())
+    return [Channel.from_row(r) for r in rows]
 
 
 async def all_visible(conn: Reader, *, company_id: int, vis: dict[str, object]) -> list[Channel]:

@@ -19,6 +19,7 @@ from porch.store.tables import (
     conversation_links,
     conversation_tags,
     conversations,
+    email_messages,
     inboxes,
     links,
     message_recipients,
@@ -404,6 +405,7 @@ _DELETES = [
         )
     ),
     Query(sa.delete(message_seen).where(message_seen.c.message_id.in_(_message_keys))),
+    Query(sa.delete(email_messages).where(email_messages.c.message_id.in_(_message_keys))),
     Query(sa.delete(outbox).where(outbox.c.message_id.in_(_message_keys))),
     Query(sa.delete(message_recipients).where(message_recipients.c.message_id.in_(_message_keys))),
     Query(sa.delete(messages).where(in_list(messages.c.conversation_id, "keys"))),

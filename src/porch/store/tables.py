@@ -593,6 +593,48 @@ outbox = sa.Table(
     sqlite_autoincrement=True,
 )
 
+# --- Email --------------------------------------------------------------------------------
+
+# What an email message carries beyond the message row: its Message-ID (what replies name in
+# In-Reply-To and References, so it is looked up by company) and the raw message as received or
+# as sent, kept in the blob store and served as message/rfc822.
+email_messages = sa.Table(
+    "email_messages",
+    metadata,
+    sa.Column("message_id", Key, sa.ForeignKey("messages.id"), primary_key=True),
+    _company(),
+    # The Message-ID without its angle brackets, as written.
+    sa.Column("rfc_id", sa.Text, nullable=True),
+    sa.Column("raw_sha256", sa.Text, nullable=True),
+    sa.Column("raw_size", sa.Integer, nullable=True),
+    sa.Index(None, "company_id", "rfc_id"),
+)
+
+# Secrets a company's features sign with (e.g. "reply_token" for the reply addresses of email
+# conversations), made on first use.
+company_secrets = sa.Table(
+    "company_secrets",
+    metadata,
+    sa.Column("company_id", Key, sa.ForeignKey("companies.id"), primary_key=True),
+    sa.Column("purpose", sa.Text, primary_key=True),
+    sa.Column("secret", sa.Text, nullable=False),
+    _ms("created_at"),
+)
+
+# Where the import of an IMAP mailbox (a channel may read several, e.g. INBOX and Sent) stands:
+# its UIDVALIDITY and the highest UID imported, written in the transaction that queues the
+# message (a restart neither misses nor repeats one).
+imap_states = sa.Table(
+    "imap_states",
+    metadata,
+    sa.Column("channel_id", Key, sa.ForeignKey("channels.id"), primary_key=True),
+    sa.Column("mailbox", sa.Text, primary_key=True),
+    _company(),
+    sa.Column("uidvalidity", sa.BigInteger, nullable=False),
+    sa.Column("last_uid", sa.BigInteger, nullable=False),
+    _ms("updated_at"),
+)
+
 # --- Intake --------------------------------------------------------------------------------
 
 # Messages accepted from the outside world (202 / 250 already answered) and not yet threaded into

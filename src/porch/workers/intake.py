@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 
 from porch.domain.intake import BATCH, do_process_intake
+from porch.storage import BlobStore
 from porch.store.db import Database
 
 logger = logging.getLogger("porch.intake")
@@ -32,6 +33,7 @@ async def run_intake(
     wake: asyncio.Event,
     *,
     interval: float,
+    blobs: BlobStore,
     busy: Callable[[], bool] = lambda: False,
     share: float = SHARE,
 ) -> None:
@@ -43,7 +45,7 @@ async def run_intake(
         wake.clear()
         started = loop.time()
         try:
-            taken = await do_process_intake(db, limit=BATCH)
+            taken = await do_process_intake(db, blobs=blobs, limit=BATCH)
         except Exception:
             logger.exception("intake batch failed; retrying")
             taken = 0

@@ -7,8 +7,11 @@ if that process dies mid-attempt the lease runs out and another one tries again.
 is ``{"type": "message", "payload": <Front's message object>}``. A 2xx answer delivers the
 message (``delivery_status`` sent); anything else (or no answer) is retried after an
 exponential backoff, and after the last attempt the message has failed (``delivery_status``
-failed, ``error_type`` set, Front's ``sending_error`` event). Email rows wait for the email
-queue. Rows live in the database, so delivery goes on after a restart.
+failed, ``error_type`` set, Front's ``sending_error`` event). Rows live in the database, so
+delivery goes on after a restart.
+
+The claim, the backoff and the recording of an outcome (``work_due``, ``record``) are shared with
+the email worker (``workers/email_out.py``), which sends the email rows through the SMTP relay.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -31,7 +35,7 @@ from porch.store import crud
 from porch.store import messages as messages_store
 from porch.store import outbox as store
 from porch.store import teammates as teammates_store
-from porch.store.db import Database
+from porch.store.db import Connection, Database
 from porch.store.outbox import OutboxRow
 from porch.store.tables import messages, outbox
 from porch.timeutil import now_ms
@@ -56,6 +60,21 @@ class Policy:
 
     def delay(self, attempts: int) -> float:
         return float(min(self.max_backoff, self.backoff * 2 ** max(0, attempts - 1)))
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one delivery attempt came to: delivered (``error`` None), or not, and then whether
+    trying again could help (``permanent``: the message fails now)."""
+
+    error: str | None = None
+    permanent: bool = False
+    # Writes that belong with the delivery, made in the transaction that records it.
+    then: Callable[[Connection], Awaitable[None]] | None = None
+
+
+# One delivery attempt of a claimed row.
+Attempt = Callable[[OutboxRow], Awaitable[Outcome]]
 
 
 class _Links:
@@ -106,11 +125,13 @@ async def _attempt(
     return f"the webhook answered {resp.status_code}"
 
 
-async def _record(db: Database, row: OutboxRow, error: str | None, policy: Policy) -> None:
-    """Write the outcome of the attempt the claim counted (row.attempts + 1)."""
+async def record(db: Database, row: OutboxRow, outcome: Outcome, policy: Policy) -> None:
+    """Write the outcome of the attempt the claim counted (row.attempts + 1): delivered, due
+    again after the backoff, or failed (after the last attempt, or at once when permanent)."""
     attempts = row.attempts + 1
     now = now_ms()
     cid = row.company_id
+    error = outcome.error
     async with db.transaction() as tx:
         if error is None:
             await crud.update(
@@ -125,8 +146,10 @@ async def _record(db: Database, row: OutboxRow, error: str | None, policy: Polic
             await crud.update(
                 tx, messages, company_id=cid, key=row.message_id, delivery_status="sent"
             )
+            if outcome.then is not None:
+                await outcome.then(tx)
             return
-        if attempts < policy.max_attempts:
+        if attempts < policy.max_attempts and not outcome.permanent:
             retry_at = now + round(policy.delay(attempts) * 1000)
             await crud.update(
                 tx,
@@ -162,27 +185,37 @@ async def _record(db: Database, row: OutboxRow, error: str | None, policy: Polic
         )
 
 
-async def deliver_due(
-    db: Database, *, base_url: str, policy: Policy, client: httpx.AsyncClient
-) -> int:
-    """Attempt every custom-channel outbox row due now; the number of attempts made."""
+async def work_due(db: Database, *, kind: str, policy: Policy, attempt: Attempt) -> int:
+    """Claim and attempt every outbox row of ``kind`` due now, recording each outcome; the
+    number of attempts made."""
     made = 0
     for _ in range(100):  # bounded: at most 5 000 attempts per call
         now = now_ms()
-        due = await store.due(db, kind="custom_webhook", now=now, limit=BATCH)
+        due = await store.due(db, kind=kind, now=now, limit=BATCH)
         for row in due:
             async with db.transaction() as tx:
                 lease_until = now + round(policy.lease * 1000)
                 if not await store.claim(tx, row=row, now=now, lease_until=lease_until):
                     continue
-            error = await _attempt(db, client, row, base_url)
-            if error is not None:
-                logger.info("sending message %s failed: %s", row.message_id, error)
-            await _record(db, row, error, policy)
+            outcome = await attempt(row)
+            if outcome.error is not None:
+                logger.info("sending message %s failed: %s", row.message_id, outcome.error)
+            await record(db, row, outcome, policy)
             made += 1
         if len(due) < BATCH:
             break
     return made
+
+
+async def deliver_due(
+    db: Database, *, base_url: str, policy: Policy, client: httpx.AsyncClient
+) -> int:
+    """Attempt every custom-channel outbox row due now; the number of attempts made."""
+
+    async def attempt(row: OutboxRow) -> Outcome:
+        return Outcome(await _attempt(db, client, row, base_url))
+
+    return await work_due(db, kind="custom_webhook", policy=policy, attempt=attempt)
 
 
 async def run_outbound(
