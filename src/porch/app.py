@@ -28,6 +28,7 @@ from porch.workers.imap import run_imap
 from porch.workers.intake import run_intake
 from porch.workers.outbound import Policy, run_outbound
 from porch.workers.reminders import run_reminders
+from porch.workers.statistics import run_statistics
 
 log = logging.getLogger("porch")
 
@@ -142,6 +143,9 @@ class Porch:
             wake=self.wake_intake,
         )
         self._workers.append(asyncio.create_task(imap))
+        # SQLite has no planner statistics unless someone gathers them.
+        if self.db.dialect == "sqlite":
+            self._workers.append(asyncio.create_task(run_statistics(self.db, self._stop)))
         # Inbound mail, when this process listens for it.
         if s.smtp_port is not None:
             try:

@@ -13,6 +13,7 @@ import orjson
 from porch import ids
 from porch.events import consumer
 from porch.store import search as store
+from porch.store import statistics
 from porch.store.db import Connection, Database, Row
 
 NAME = "search_index"
@@ -104,7 +105,7 @@ async def rebuild(db: Database, *, company_id: int | None = None) -> int:
         done += len(keys)
         after = keys[-1]
     async with db.transaction() as tx:
-        await store.refresh_statistics(tx)
+        await statistics.refresh(tx)
     if company_id is None:
         async with db.transaction() as tx:
             await store.remove_orphans(tx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from porch.store.db import Query, Reader
+from porch.store.db import Query, Reader, of_company
 from porch.store.tables import conversation_inboxes, conversations, message_recipients, messages
 
 m, r, c, ci = messages, message_recipients, conversations, conversation_inboxes
@@ -15,7 +15,7 @@ _PARTICIPANTS = Query(
     .distinct()
     .join(m, m.c.id == r.c.message_id)
     .where(
-        r.c.company_id == sa.bindparam("company_id"),
+        of_company(r.c.company_id),
         m.c.conversation_id == sa.bindparam("conversation_id"),
         m.c.is_draft == sa.false(),
         sa.or_(r.c.role == "from", r.c.role == "to", r.c.role == "cc"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from porch.store.conversations import Conversation
-from porch.store.db import Query, Reader, in_list
+from porch.store.db import Query, Reader, in_list, of_company
 from porch.store.links import Link
 from porch.store.tables import conversations, links, tags
 from porch.store.tags import Tag
@@ -15,7 +15,7 @@ from porch.store.tags import Tag
 def _by_keys(table: sa.Table) -> Query:
     return Query(
         sa.select(table)
-        .where(table.c.company_id == sa.bindparam("company_id"), in_list(table.c.id, "keys"))
+        .where(of_company(table.c.company_id), in_list(table.c.id, "keys"))
         .order_by(table.c.id)
     )
 

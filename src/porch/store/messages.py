@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 import orjson
 import sqlalchemy as sa
 
-from porch.store.db import Connection, Query, Reader, Row, in_list
+from porch.store.db import Connection, Query, Reader, Row, in_list, of_company
 from porch.store.tables import conversations, message_recipients, messages, tags
 
 t = messages
@@ -65,7 +65,7 @@ _BY_EXTERNAL_ID = Query(
 )
 _RECIPIENTS_OF = Query(
     sa.select(r)
-    .where(r.c.company_id == sa.bindparam("company_id"), in_list(r.c.message_id, "keys"))
+    .where(of_company(r.c.company_id), in_list(r.c.message_id, "keys"))
     .order_by(r.c.message_id, r.c.position)
 )
 

@@ -144,15 +144,6 @@ async def reindex(tx: Connection, *, keys: list[int]) -> None:
         await tx.execute(q, keys=keys)
 
 
-_ANALYZE = Query(sa.text("ANALYZE"))
-
-
-async def refresh_statistics(tx: Connection) -> None:
-    """Refresh the query planner's statistics (after a bulk load: without them SQLite may walk
-    a company's every message to render a page of conversations)."""
-    await tx.execute(_ANALYZE)
-
-
 async def remove_orphans(tx: Connection) -> int:
     """Drop the documents of conversations that no longer exist or were merged."""
     return await tx.execute(_ORPHANS)
