@@ -60,6 +60,7 @@ def one_of_everything(company: Company) -> dict[str, str]:
     found["attachment_link_id"] = with_file["attachments"][0]["id"]
     add_message(company, found)
     add_draft(company, found)
+    add_contact_list_and_account(company, found)
     # The search route's {query}: a filter naming one of the company's objects.
     found["query"] = f"inbox:{found['inbox_id']}"
     add_message_template(company, found)
@@ -116,3 +117,28 @@ def add_draft(company: Company, found: dict[str, str]) -> None:
         json={"body": "walk draft", "mode": "shared"},
     )
     found["draft_id"] = draft["id"]
+
+
+def add_contact_list_and_account(company: Company, found: dict[str, str]) -> None:
+    """A team contact list (also ``contact_group_id``) holding the walk's contact, and an
+    account with that contact, as ``account_id``."""
+    api = company.api
+    api.ok("POST", f"/teams/{company.team_id}/contact_lists", 204, json={"name": "Walk list"})
+    lists = api.ok("GET", f"/teams/{company.team_id}/contact_lists")["_results"]
+    found["contact_list_id"] = found["contact_group_id"] = lists[0]["id"]
+    api.ok(
+        "POST",
+        f"/contact_lists/{lists[0]['id']}/contacts",
+        204,
+        json={"contact_ids": [found["contact_id"]]},
+    )
+    account = api.ok(
+        "POST", "/accounts", 201, json={"name": "Walk account", "domains": ["walk.example"]}
+    )
+    found["account_id"] = account["id"]
+    api.ok(
+        "POST",
+        f"/accounts/{account['id']}/contacts",
+        204,
+        json={"contact_ids": [found["contact_id"]]},
+    )

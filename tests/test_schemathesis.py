@@ -42,6 +42,19 @@ def _real_ids(company: Company) -> dict[str, str]:
     api = company.api
     tag = api.ok("POST", "/company/tags", 201, json={"name": "fuzz"})["id"]
     found = {"team_id": company.team_id, "teammate_id": company.admin_id, "tag_id": tag}
+    found["contact_id"] = api.ok(
+        "POST",
+        "/contacts",
+        201,
+        json={
+            "handles": [{"source": "email", "handle": "fuzz@example.com"}],
+            "list_names": ["fuzz"],
+        },
+    )["id"]
+    found["contact_list_id"] = found["contact_group_id"] = api.ok("GET", "/contact_lists")[
+        "_results"
+    ][0]["id"]
+    found["account_id"] = api.ok("POST", "/accounts", 201, json={"name": "fuzz"})["id"]
     optional = {
         "inbox_id": "/inboxes",
         "channel_id": "/channels",

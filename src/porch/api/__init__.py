@@ -31,6 +31,8 @@ MODULES = (
     "messages",
     "drafts",
     "contacts",
+    "contact_lists",
+    "accounts",
     "admin",
     "admin_conversations",
     "admin_channels",

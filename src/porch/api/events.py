@@ -42,10 +42,12 @@ _SECONDS = re.compile(r"\d{1,12}(?:\.\d{1,3})?")
 
 # Public id prefixes of the kinds of objects events name.
 PREFIXES = {
+    "account": ids.ACCOUNT,
     "channel": ids.CHANNEL,
     "comment": ids.COMMENT,
     "company": ids.COMPANY,
     "contact": ids.CONTACT,
+    "contact_list": ids.CONTACT_LIST,
     "conversation": ids.CONVERSATION,
     "custom_field": ids.CUSTOM_FIELD,
     "inbox": ids.INBOX,

@@ -4,8 +4,9 @@ Receiving and importing live in ``domain/incoming.py``, sending in ``domain/outb
 receipts in ``domain/seen.py``. A message is visible exactly when its conversation is. Its
 people are recipients (``from``, ``to``, ``cc``, ``bcc``) holding a handle; each handle of the
 outside world resolves to one contact per company (created the first time the handle is seen;
-email handles compare lower-cased). Both inbound paths write the message before answering, so
-the ``message_uid`` they answer is readable at once.
+handles compare in the canonical form of ``domain/contacts.py``: email lower-cased, phone
+E.164). Both inbound paths write the message before answering, so the ``message_uid`` they
+answer is readable at once.
 
 Every message emits ``inbound``, ``outbound`` (a new conversation) or ``out_reply``. Its files
 are attachments owned by the message (``owner_type`` message; a draft's are owned as draft).
@@ -24,6 +25,7 @@ import orjson
 
 from porch import ids
 from porch.domain import refs
+from porch.domain.contacts import canonical_handle
 from porch.domain.errors import BadRequest, not_found
 from porch.domain.principal import Principal
 from porch.events import log
@@ -259,7 +261,7 @@ async def find_or_create_contact(
 ) -> tuple[int, bool]:
     """As ``resolve_contact``, and whether the contact was created just now (so nothing of
     it can exist yet: no conversation to thread into)."""
-    handle = normalise_handle(source, handle)
+    handle = canonical_handle(source, handle)
     if known is None:
         known = {}
     found = known.get((source, handle))
@@ -281,6 +283,8 @@ async def find_or_create_contact(
         custom_fields="{}",
         created_at=now,
         updated_at=now,
+        links="[]",
+        name_is_manual=False,
     )
     if await contacts_store.add_handle(
         tx, company_id=company_id, contact_id=key, source=source, handle=handle

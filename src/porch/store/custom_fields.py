@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from porch.store import crud
 from porch.store.db import Connection, Query, Reader, Row
-from porch.store.tables import custom_fields, inboxes, links, teammates
+from porch.store.tables import accounts, contacts, custom_fields, inboxes, links, teammates
 
 t = custom_fields
 
@@ -18,8 +18,14 @@ OBJECT_TYPES = ("contact", "conversation", "account", "inbox", "teammate", "link
 TYPES = ("string", "boolean", "datetime", "number", "teammate", "inbox", "enum")
 
 # The tables whose ``custom_fields`` column holds values keyed by display name, per object
-# type. Contacts, conversations, accounts and links join this map when their tables exist.
-HOLDERS: dict[str, sa.Table] = {"teammate": teammates, "inbox": inboxes, "link": links}
+# type (a rename or a deletion rewrites these rows' maps).
+HOLDERS: dict[str, sa.Table] = {
+    "teammate": teammates,
+    "inbox": inboxes,
+    "link": links,
+    "contact": contacts,
+    "account": accounts,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -472,6 +472,36 @@ attachments = sa.Table(
 
 # --- Messages and contacts ----------------------------------------------------------------
 
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("logo_url", sa.Text, nullable=True),
+    # The account's id in another system (alias alt:ext_id:...), unique per company.
+    sa.Column("external_id", sa.Text, nullable=True),
+    sa.Column("custom_fields", sa.Text, nullable=False),
+    _ms("created_at"),
+    _ms("updated_at"),
+    sa.UniqueConstraint("company_id", "external_id"),
+    sa.Index(None, "company_id", "updated_at", "id"),
+    sa.Index(None, "company_id", "created_at", "id"),
+    sqlite_autoincrement=True,
+)
+
+account_domains = sa.Table(
+    "account_domains",
+    metadata,
+    _company(),
+    sa.Column("account_id", Key, sa.ForeignKey("accounts.id"), nullable=False),
+    # Lower-cased; one domain names one account of the company (alias alt:domain:...).
+    sa.Column("domain", sa.Text, nullable=False),
+    sa.UniqueConstraint("company_id", "domain"),
+    sa.Index(None, "account_id"),
+)
+
 contacts = sa.Table(
     "contacts",
     metadata,
@@ -479,11 +509,70 @@ contacts = sa.Table(
     _company(),
     sa.Column("name", sa.Text, nullable=True),
     sa.Column("description", sa.Text, nullable=True),
+    # True exactly when a teammate owns the contact (owner_teammate_id).
     sa.Column("is_private", sa.Boolean, nullable=False),
     sa.Column("custom_fields", sa.Text, nullable=False),
     _ms("created_at"),
     _ms("updated_at"),
+    # At most one owner: none (a company contact, as messages create), a team, or a teammate.
+    sa.Column("team_id", Key, sa.ForeignKey("teams.id"), nullable=True),
+    sa.Column("owner_teammate_id", Key, sa.ForeignKey("teammates.id"), nullable=True),
+    # A JSON list of URLs.
+    sa.Column("links", sa.Text, nullable=False, server_default="[]"),
+    # Whether the name was given through the API (merging prefers such a name) rather than
+    # taken from a message.
+    sa.Column("name_is_manual", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("account_id", Key, sa.ForeignKey("accounts.id"), nullable=True),
     sa.Index(None, "company_id", "id"),
+    # Keyset pages sorted by update (what incremental syncs read) or creation.
+    sa.Index(None, "company_id", "updated_at", "id"),
+    sa.Index(None, "company_id", "created_at", "id"),
+    sa.Index(None, "account_id"),
+    sqlite_autoincrement=True,
+)
+
+# Contact lists (Front's contact groups are the same rows): owned by a team or a teammate.
+contact_lists = sa.Table(
+    "contact_lists",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("team_id", Key, sa.ForeignKey("teams.id"), nullable=True),
+    sa.Column("owner_teammate_id", Key, sa.ForeignKey("teammates.id"), nullable=True),
+    _ms("created_at"),
+    _ms("updated_at"),
+    sqlite_autoincrement=True,
+)
+# List names are unique per owner (NULL owners compare equal, as for tags).
+sa.Index(
+    "uq_contact_lists_owner_name",
+    contact_lists.c.company_id,
+    sa.func.coalesce(contact_lists.c.team_id, 0),
+    sa.func.coalesce(contact_lists.c.owner_teammate_id, 0),
+    contact_lists.c.name,
+    unique=True,
+)
+
+contact_list_members = sa.Table(
+    "contact_list_members",
+    metadata,
+    _company(),
+    sa.Column("list_id", Key, sa.ForeignKey("contact_lists.id"), primary_key=True),
+    sa.Column("contact_id", Key, sa.ForeignKey("contacts.id"), primary_key=True),
+    sa.Index(None, "contact_id"),
+)
+
+contact_notes = sa.Table(
+    "contact_notes",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("contact_id", Key, sa.ForeignKey("contacts.id"), nullable=False),
+    sa.Column("author_id", Key, sa.ForeignKey("teammates.id"), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    _ms("created_at"),
+    sa.Index(None, "contact_id", "created_at"),
     sqlite_autoincrement=True,
 )
 
@@ -494,7 +583,8 @@ contact_handles = sa.Table(
     sa.Column("contact_id", Key, sa.ForeignKey("contacts.id"), nullable=False),
     # email | phone | twitter | facebook | intercom | front_chat | custom
     sa.Column("source", sa.Text, nullable=False),
-    # As received; email addresses lower-cased, so that one address is one contact.
+    # In canonical form (domain/contacts.py): email addresses lower-cased, phone numbers E.164,
+    # Twitter names "@" + lower case; others as given. One handle is one contact per company.
     sa.Column("handle", sa.Text, nullable=False),
     sa.UniqueConstraint("company_id", "source", "handle"),
     sa.Index(None, "contact_id"),
