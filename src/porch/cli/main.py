@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from porch.cli import (
     channels,
+    contacts,
     conversations,
     email,
     init,
@@ -35,6 +36,7 @@ def parser() -> argparse.ArgumentParser:
         intake,
         email,
         channels,
+        contacts,
     )
     for module in modules:
         module.register(sub)
