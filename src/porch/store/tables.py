@@ -812,3 +812,39 @@ message_template_inboxes = sa.Table(
     sa.Column("template_id", Key, sa.ForeignKey("message_templates.id"), primary_key=True),
     sa.Column("inbox_id", Key, sa.ForeignKey("inboxes.id"), primary_key=True),
 )
+
+# --- Applications (issue 6) -----------------------------------------------------------------
+
+# An app a company admin registered: what its webhooks subscribe to, where they go, and what
+# OAuth lets it do. ``uid`` is the public id (OAuth client_id, a Channel API JWT's ``iss``);
+# ``secret`` signs webhooks and JWTs and authenticates OAuth token requests. It is kept as
+# written (HMAC needs it), unlike API tokens, which are stored hashed.
+applications = sa.Table(
+    "applications",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("uid", sa.Text, nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column("webhook_url", sa.Text, nullable=True),
+    # JSON list of application-webhook event names (NOTES §7), e.g. ["inbound_received"].
+    sa.Column("subscriptions", sa.Text, nullable=False, server_default="[]"),
+    # JSON list of the OAuth redirect URIs an authorization request may name.
+    sa.Column("redirect_uris", sa.Text, nullable=False, server_default="[]"),
+    # enabled | disabled (by an admin, or after a run of failed webhook deliveries).
+    sa.Column("state", sa.Text, nullable=False, server_default="enabled"),
+    sa.Column("disabled_reason", sa.Text, nullable=True),
+    _ms("created_at"),
+    _ms("updated_at"),
+    sa.Index(None, "company_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+# --- Webhooks and applications (issue 6) ---
+
+# --- Rules (issue 6) ---
+
+# --- OAuth (issue 6) ---
+
+# --- Channel API (issue 6) ---
