@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import quote
 
 from porch.client import AsyncClient
-from porch.client.errors import ApiError, Conflict, NotFound
+from porch.client.errors import ApiError, Conflict, NotFound, TransportError
 from porch.sync.rows import Desired, Mapping, RowError, desired
 
 PAGE = 100
@@ -271,7 +271,7 @@ class ContactSync:
         except NotFound:
             try:
                 body = {"name": name, "domains": [domain]}
-                account = await self.client.post("/accounts", json=body)
+                account = await self._write("POST", "/accounts", body)
             except Conflict:  # another worker created it meanwhile
                 account = await self.client.get(f"/accounts/alt:domain:{quote(domain, safe='')}")
         self.accounts[domain] = str(account["id"])
@@ -279,7 +279,7 @@ class ContactSync:
 
     async def _join_account(self, snap: Snapshot, account: tuple[str, str]) -> None:
         account_id = await self._account(*account)
-        await self.client.post(f"/accounts/{account_id}/contacts", json={"contact_ids": [snap.id]})
+        await self._write("POST", f"/accounts/{account_id}/contacts", {"contact_ids": [snap.id]})
         snap.account = account[0]
 
     async def _create(self, want: Desired) -> Snapshot | None:
@@ -294,7 +294,7 @@ class ContactSync:
         if want.lists:
             body["list_names"] = list(want.lists)
         try:
-            contact = await self.client.post("/contacts", json=body)
+            contact = await self._write("POST", "/contacts", body)
         except Conflict as exc:
             holder = _CONTACT_ID.search(" ".join([exc.message or "", *exc.details]))
             if holder is None:
@@ -306,6 +306,13 @@ class ContactSync:
             await self._join_account(snap, want.account)
         self.summary.created += 1
         return None
+
+    async def _write(self, method: str, path: str, body: dict[str, Any]) -> Any:
+        """A write, retried by the client after a lost connection even when it is a POST: each
+        of the sync's writes can be repeated safely (a repeated create meets its own handle, a
+        409 naming the contact, which is then fetched; adding a handle or an account member
+        twice changes nothing)."""
+        return await self.client.request(method, path, json=body, retry_unsafe=True)
 
     async def _fetch(self, contact_id: str) -> Snapshot:
         snap = Snapshot.of(await self.client.get(f"/contacts/{contact_id}"))
@@ -326,16 +333,15 @@ class ContactSync:
             self.summary.updated += 1
             return
         if todo.patch:
-            await self.client.patch(f"/contacts/{snap.id}", json=todo.patch)
+            await self._write("PATCH", f"/contacts/{snap.id}", todo.patch)
             for key, value in todo.patch.items():
                 if key == "list_names":
                     snap.lists = sorted(value)
                 else:
                     setattr(snap, key, value)
         for source, handle in todo.handles:
-            await self.client.post(
-                f"/contacts/{snap.id}/handles", json={"source": source, "handle": handle}
-            )
+            body = {"source": source, "handle": handle}
+            await self._write("POST", f"/contacts/{snap.id}/handles", body)
             snap.handles.append([source, handle])
             self.index[(source, handle)] = snap.id
         if todo.account:
@@ -391,6 +397,10 @@ class ContactSync:
                 if exc.details:
                     reason += ": " + "; ".join(exc.details)
                 self._fail(number, want.key[1], reason)
+            except TransportError as exc:
+                # No answer even after the client's retries: the row is reported, not lost
+                # silently, and a worker that stopped here would stall the whole run.
+                self._fail(number, want.key[1], f"no answer: {exc.__cause__ or exc}")
             self.state.mark(number)
 
     def _fail(self, number: int, key: str, reason: str) -> None:
