@@ -55,6 +55,24 @@ class Settings:
     smtp_relay_url: str | None = None
     # IMAP mailboxes are polled this often when the server offers no IDLE.
     imap_poll_seconds: float = 60.0
+    # Rules: how often the timer worker looks for due time-based triggers ("unreplied").
+    rules_timer_poll_seconds: float = 5.0
+    # Webhooks (issue 6): how often the fan-out and the delivery worker look for work when not
+    # woken, the POST timeout, the backoff (first retry, cap, random jitter applied on top),
+    # how long after its event a delivery is given up, how many failed attempts in a row
+    # disable a subscription, how long a claimed delivery is leased to one process, and how
+    # many POSTs one process has in flight.
+    webhook_poll_seconds: float = 0.1
+    webhook_timeout_seconds: float = 5.0
+    webhook_backoff_seconds: float = 1.0
+    webhook_max_backoff_seconds: float = 3600.0
+    webhook_max_age_seconds: float = 86400.0
+    webhook_disable_after: int = 50
+    webhook_lease_seconds: float = 30.0
+    webhook_concurrency: int = 64
+    # Whether this process runs the background workers (``porch serve --no-workers`` for an
+    # API-only process beside ``porch worker``).
+    run_workers: bool = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -91,6 +109,18 @@ def load(data_dir: str | os.PathLike[str] | None = None) -> Settings:
         ),
         smtp_relay_url=os.environ.get("PORCH_SMTP_RELAY_URL") or None,
         imap_poll_seconds=float(os.environ.get("PORCH_IMAP_POLL_SECONDS", "60")),
+        rules_timer_poll_seconds=float(os.environ.get("PORCH_RULES_TIMER_POLL_SECONDS", "5")),
+        webhook_poll_seconds=float(os.environ.get("PORCH_WEBHOOK_POLL_SECONDS", "0.1")),
+        webhook_timeout_seconds=float(os.environ.get("PORCH_WEBHOOK_TIMEOUT_SECONDS", "5")),
+        webhook_backoff_seconds=float(os.environ.get("PORCH_WEBHOOK_BACKOFF_SECONDS", "1")),
+        webhook_max_backoff_seconds=float(
+            os.environ.get("PORCH_WEBHOOK_MAX_BACKOFF_SECONDS", "3600")
+        ),
+        webhook_max_age_seconds=float(os.environ.get("PORCH_WEBHOOK_MAX_AGE_SECONDS", "86400")),
+        webhook_disable_after=int(os.environ.get("PORCH_WEBHOOK_DISABLE_AFTER", "50")),
+        webhook_lease_seconds=float(os.environ.get("PORCH_WEBHOOK_LEASE_SECONDS", "30")),
+        webhook_concurrency=int(os.environ.get("PORCH_WEBHOOK_CONCURRENCY", "64")),
+        run_workers=os.environ.get("PORCH_RUN_WORKERS", "1") not in ("0", "false", "no"),
     )
 
 

@@ -167,6 +167,8 @@ class UpdateCompany(Body):
         Literal["starter", "professional", "growth", "enterprise", "scale"] | None
     ) = None
     rate_limit_burst: bool | None = None
+    # Webhooks may target private, loopback and link-local addresses (issue 6).
+    allow_private_webhook_targets: bool | None = None
 
 
 def _company_json(c: companies.Company) -> dict[str, object]:
@@ -176,6 +178,7 @@ def _company_json(c: companies.Company) -> dict[str, object]:
         "ticketing_enabled": c.ticketing_enabled,
         "rate_limit_per_minute": c.rate_limit_per_minute,
         "rate_limit_burst": c.rate_limit_burst,
+        "allow_private_webhook_targets": c.allow_private_webhook_targets,
     }
 
 
@@ -206,6 +209,7 @@ async def porch_update_company(req: Request) -> Response:
         ticketing_enabled=body.ticketing_enabled,
         rate_limit_per_minute=per_minute,
         rate_limit_burst=burst,
+        allow_private_webhook_targets=body.allow_private_webhook_targets,
     )
     assert req.app.auth is not None and req.app.limiter is not None
     req.app.auth.forget_company(company.id)

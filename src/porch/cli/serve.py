@@ -27,6 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="inbound SMTP port (default $PORCH_SMTP_PORT or 2525; 0: no SMTP server)",
     )
     p.add_argument("--smtp-host", default=None, help="inbound SMTP address (default 127.0.0.1)")
+    p.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="serve the API only; run the background workers with `porch worker`",
+    )
     p.set_defaults(func=run)
 
 
@@ -41,6 +46,8 @@ def with_smtp_args(settings: Settings, args: argparse.Namespace) -> Settings:
 
 def run(args: argparse.Namespace) -> None:
     settings = with_smtp_args(settings_of(args), args)
+    if args.no_workers:
+        settings = dataclasses.replace(settings, run_workers=False)
 
     async def prepare() -> dict[str, str] | None:
         db = await open_db(settings)

@@ -40,6 +40,7 @@ class Company:
     ticketing_enabled: bool
     rate_limit_per_minute: int
     rate_limit_burst: bool
+    allow_private_webhook_targets: bool = False
 
 
 async def get(db: Database, *, company_id: int) -> Company:
@@ -51,6 +52,7 @@ async def get(db: Database, *, company_id: int) -> Company:
         bool(row["ticketing_enabled"]),
         row["rate_limit_per_minute"],
         bool(row["rate_limit_burst"]),
+        bool(row["allow_private_webhook_targets"]),
     )
 
 
@@ -155,6 +157,7 @@ async def do_update_settings(
     ticketing_enabled: bool | None = None,
     rate_limit_per_minute: int | None = None,
     rate_limit_burst: bool | None = None,
+    allow_private_webhook_targets: bool | None = None,
 ) -> Company:
     """Change a company's settings (ticketing, rate-limit budget and burst tiers)."""
     values: dict[str, object] = {}
@@ -166,6 +169,8 @@ async def do_update_settings(
         values["rate_limit_per_minute"] = rate_limit_per_minute
     if rate_limit_burst is not None:
         values["rate_limit_burst"] = rate_limit_burst
+    if allow_private_webhook_targets is not None:
+        values["allow_private_webhook_targets"] = allow_private_webhook_targets
     async with db.transaction() as tx:
         await crud.update(tx, companies, company_id=company_id, key=company_id, **values)
         await log.append(

@@ -1,0 +1,312 @@
+"""Delivering webhooks: the rows of ``webhook_deliveries`` are POSTed to their subscription's
+URL, signed, at least once, in order per subscription and conversation.
+
+Every worker process runs the loop. It claims due rows with a conditional UPDATE that moves
+``next_attempt_at`` a lease ahead (any number of processes share the work; a row whose process
+died mid-attempt is due again when the lease runs out, and is then sent again with the same
+body and event id). Up to ``concurrency`` POSTs are in flight; their outcomes are written in
+batches, one transaction per batch. A row is only due while no earlier pending row of the same
+subscription and conversation exists, so a conversation's events arrive in order even with
+many in flight. A failed attempt is retried after an exponential backoff with jitter, until
+``max_age`` after it was queued or replayed (then the row is ``failed`` and can be replayed);
+a run of ``disable_after`` failed attempts in a row disables the subscription, with the
+reason, until an admin enables it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import httpx
+
+from porch.config import Settings
+from porch.events import consumer
+from porch.events.webhooks import AppWebhooks, render, signing
+from porch.events.webhooks.targets import RefusedTarget, check_target
+from porch.store import webhooks as store
+from porch.store.db import Database
+from porch.timeutil import now_ms
+
+logger = logging.getLogger("porch.webhooks")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How the worker delivers: see ``porch.config.Settings`` (``webhook_*``)."""
+
+    timeout: float = 5.0
+    backoff: float = 1.0
+    max_backoff: float = 3600.0
+    max_age: float = 86400.0
+    disable_after: int = 50
+    lease: float = 30.0
+    concurrency: int = 64
+    poll: float = 0.1
+
+    def delay(self, attempts: int) -> float:
+        """Seconds before the next attempt after ``attempts`` failed ones: doubling from
+        ``backoff`` up to ``max_backoff``, times a random factor in [0.5, 1) so that rows
+        failed together do not come back together."""
+        base = min(self.max_backoff, self.backoff * 2.0 ** min(40, max(0, attempts - 1)))
+        return float(base) * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not a secret)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    row: store.Due
+    status: int | None
+    duration_ms: int
+    error: str | None
+    at: int
+
+
+# --- Waking ------------------------------------------------------------------------------------
+
+_wakers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+
+
+def wake_soon(delay: float = 0.005) -> None:
+    """Have this process's delivery workers look shortly (new rows are about to commit)."""
+    for loop, event in list(_wakers):
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(loop.call_later, delay, event.set)
+
+
+# --- One attempt --------------------------------------------------------------------------------
+
+
+def _headers(row: store.Due, body: bytes, now: int) -> dict[str, str]:
+    headers = {"content-type": "application/json"}
+    if row.kind == "application":
+        headers.update(signing.app_headers(row.app_secret or "", body, now))
+    elif row.api_secret is not None:
+        headers.update(signing.rule_headers(row.api_secret, body))
+    return headers
+
+
+async def attempt(client: httpx.AsyncClient, row: store.Due) -> Result:
+    """POST ``row`` once; what came of it."""
+    start = time.monotonic()
+    at = now_ms()
+    body = row.body.encode()
+    status: int | None = None
+    error: str | None = None
+    try:
+        await check_target(row.url, allow_private=row.allow_private)
+        resp = await client.post(row.url, content=body, headers=_headers(row, body, at))
+        status = resp.status_code
+        if not 200 <= status < 300:
+            error = f"the endpoint answered {status}"
+    except RefusedTarget as exc:
+        error = str(exc)
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500] if str(exc) else type(exc).__name__
+    duration = round((time.monotonic() - start) * 1000)
+    return Result(row, status, duration, error, at)
+
+
+# --- Recording outcomes ------------------------------------------------------------------------
+
+
+async def record(db: Database, results: list[Result], policy: Policy) -> None:
+    """Write a batch of outcomes in one transaction: each attempt logged, each row delivered,
+    due again or given up, each subscription's run of failures counted (and the subscription
+    disabled when it reaches the limit)."""
+    now = now_ms()
+    runs: dict[int, _Run] = defaultdict(_Run)
+    async with db.transaction() as tx:
+        for r in results:
+            retry_at: int | None = None
+            if r.error is not None and now - r.row.created_at < policy.max_age * 1000:
+                retry_at = now + round(policy.delay(r.row.attempts + 1) * 1000)
+            await store.record_attempt(
+                tx,
+                row=r.row,
+                status=r.status,
+                duration_ms=r.duration_ms,
+                error=r.error,
+                now=now,
+                retry_at=retry_at,
+            )
+            runs[r.row.subscription_id].add(r.error)
+        for key, run in runs.items():
+            reason = (
+                f"disabled after {policy.disable_after} failed deliveries in a row; "
+                f"the last: {run.last_error}"
+            )
+            disabled = await store.record_subscription(
+                tx,
+                key=key,
+                reset=run.reset,
+                failed=run.failed,
+                threshold=policy.disable_after,
+                reason=reason,
+                now=now,
+            )
+            if disabled:
+                await store.sync_application_state(tx, subscription_id=key, now=now)
+                logger.warning("webhook subscription %d %s", key, reason)
+
+
+@dataclass(slots=True)
+class _Run:
+    """A subscription's results within one batch, in order."""
+
+    reset: bool = False  # a delivery succeeded: the count starts again
+    failed: int = 0  # failures since (or, without a success, added to the stored count)
+    last_error: str = ""
+
+    def add(self, error: str | None) -> None:
+        if error is None:
+            self.reset, self.failed = True, 0
+        else:
+            self.failed += 1
+            self.last_error = error
+
+
+# --- The loop ----------------------------------------------------------------------------------
+
+
+class Deliverer:
+    """One process's delivery loop: claims due rows while fewer than ``concurrency`` are in
+    flight, POSTs each in its own task, and writes outcomes in batches."""
+
+    def __init__(self, db: Database, client: httpx.AsyncClient, policy: Policy) -> None:
+        self.db = db
+        self.client = client
+        self.policy = policy
+        self.wake = asyncio.Event()
+        self._in_flight = 0
+        self._done: list[Result] = []
+        self._have_done = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def claim(self, limit: int) -> list[store.Due]:
+        now = now_ms()
+        found = await store.due(self.db, now=now, limit=limit)
+        if not found:
+            return []
+        lease_until = now + round(self.policy.lease * 1000)
+        taken = []
+        async with self.db.transaction() as tx:
+            for row in found:
+                if await store.claim(tx, row=row, now=now, lease_until=lease_until):
+                    taken.append(row)
+        return taken
+
+    async def _one(self, row: store.Due) -> None:
+        try:
+            result = await attempt(self.client, row)
+        except Exception as exc:  # never lose the outcome of a claimed row
+            logger.exception("webhook delivery %d failed unexpectedly", row.id)
+            result = Result(row, None, 0, f"{type(exc).__name__}: {exc}"[:500], now_ms())
+        self._done.append(result)
+        self._have_done.set()
+
+    async def recorder(self, stop: asyncio.Event) -> None:
+        """Write finished attempts as they come, in batches; then wake the claimer (a recorded
+        delivery may make the next row of its conversation due)."""
+        while not (stop.is_set() and self._in_flight == 0):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._have_done.wait(), timeout=0.5)
+            self._have_done.clear()
+            if not self._done:
+                continue
+            batch, self._done = self._done, []
+            for _ in range(100):  # bounded retries of a failed write; the lease covers the rest
+                try:
+                    await record(self.db, batch, self.policy)
+                    break
+                except Exception:
+                    logger.exception("recording webhook deliveries failed; retrying")
+                    await asyncio.sleep(0.5)
+            self._in_flight -= len(batch)
+            self.wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        recorder = asyncio.create_task(self.recorder(stop))
+        try:
+            while not stop.is_set():
+                room = self.policy.concurrency - self._in_flight
+                claimed: list[store.Due] = []
+                if room > 0:
+                    try:
+                        claimed = await self.claim(room)
+                    except Exception:
+                        logger.exception("claiming webhook deliveries failed")
+                for row in claimed:
+                    self._in_flight += 1
+                    task = asyncio.create_task(self._one(row))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+                if claimed and len(claimed) == room:
+                    continue  # maybe more due: look again once something finishes
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=self.policy.poll)
+                self.wake.clear()
+        finally:
+            # Let what is in flight finish and be recorded (bounded by the POST timeout).
+            if self._tasks:
+                await asyncio.wait(set(self._tasks), timeout=self.policy.timeout + 1)
+            stop.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(recorder, timeout=5)
+
+
+async def run_webhooks(db: Database, stop: asyncio.Event, *, policy: Policy) -> None:
+    """Deliver webhooks until ``stop`` is set; errors are logged and the loop goes on."""
+    limits = httpx.Limits(
+        max_connections=policy.concurrency, max_keepalive_connections=policy.concurrency
+    )
+    # trust_env off: a proxy from the environment must not see (or swallow) the webhooks.
+    async with httpx.AsyncClient(
+        timeout=policy.timeout, limits=limits, trust_env=False, follow_redirects=False
+    ) as client:
+        deliverer = Deliverer(db, client, policy)
+        me = (asyncio.get_running_loop(), deliverer.wake)
+        _wakers.add(me)
+        try:
+            await deliverer.run(stop)
+        finally:
+            _wakers.discard(me)
+
+
+async def run_fanout(
+    db: Database, stop: asyncio.Event, *, policy: Policy, gap_seconds: float
+) -> None:
+    """The application-webhook consumer of the event log (``AppWebhooks``)."""
+    await consumer.run(db, AppWebhooks(), stop, interval=policy.poll, gap_seconds=gap_seconds)
+
+
+def policy_of(settings: Settings) -> Policy:
+    """The delivery policy ``settings`` give."""
+    s = settings
+    return Policy(
+        timeout=s.webhook_timeout_seconds,
+        backoff=s.webhook_backoff_seconds,
+        max_backoff=s.webhook_max_backoff_seconds,
+        max_age=s.webhook_max_age_seconds,
+        disable_after=s.webhook_disable_after,
+        lease=s.webhook_lease_seconds,
+        concurrency=s.webhook_concurrency,
+        poll=s.webhook_poll_seconds,
+    )
+
+
+def start_webhooks(
+    db: Database, stop: asyncio.Event, settings: Settings
+) -> list[asyncio.Task[None]]:
+    """Start this process's webhook fan-out consumer and delivery worker."""
+    render.configure(settings.public_url)
+    policy = policy_of(settings)
+    fanout = run_fanout(db, stop, policy=policy, gap_seconds=settings.consumer_gap_seconds)
+    return [
+        asyncio.create_task(fanout),
+        asyncio.create_task(run_webhooks(db, stop, policy=policy)),
+    ]
