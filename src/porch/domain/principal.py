@@ -32,6 +32,10 @@ class Principal:
     rate_limit_burst: bool
     # Which rate-limit bucket the caller draws from: "api" tokens or "oauth" apps.
     bucket: str = "api"
+    # Set when a rule acts (porch.events.rules): its changes are logged with the rule as source.
+    rule_id: int | None = None
+    # Set when a partner authenticates with a Channel API JWT: the one channel it may act on.
+    partner_channel_id: int | None = None
     _vis: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -71,8 +71,12 @@ class Source:
 
 
 def source_of(principal: Principal) -> Source:
-    """The event source for a change made through the API with ``principal``'s token."""
-    return Source("oauth_client" if principal.bucket == "oauth" else "api", principal.token_id)
+    """The event source for a change made through the API with ``principal``'s token, or by
+    the rule ``principal`` stands for."""
+    if principal.rule_id is not None:
+        return Source("rule", principal.rule_id)
+    oauth = principal.bucket.startswith("oauth")  # "oauth:<app key>": one bucket per app
+    return Source("oauth_client" if oauth else "api", principal.token_id)
 
 
 SYSTEM = Source("api", None)
