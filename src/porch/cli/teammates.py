@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import sys
 
 from porch import ids
 from porch.cli.common import add_data_dir, fail
 from porch.cli.teams import run_as_admin
+from porch.domain import passwords
 from porch.domain import teammates as teammates_domain
 from porch.domain.principal import Principal
 from porch.domain.teams import access_team
@@ -41,6 +44,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ls.add_argument("--company", default=None)
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=list_)
+    pw = tsub.add_parser(
+        "set-password", help="set a teammate's web sign-in password (OAuth consent page)"
+    )
+    add_data_dir(pw)
+    pw.add_argument("--company", default=None)
+    pw.add_argument("teammate", help="tea_… or the teammate's email")
+    pw.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    pw.set_defaults(func=set_password)
 
 
 def teammate_json(tm: store.Teammate, team_ids: list[int]) -> dict[str, object]:
@@ -96,3 +109,25 @@ def list_(args: argparse.Namespace) -> None:
         admin = "admin" if r["is_admin"] else "-"
         teams = ",".join(r["team_ids"])  # type: ignore[arg-type]
         print(f"{r['id']}\t{r['email']}\t{r['username']}\t{admin}\t{teams}")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Again: ") != first:
+        fail("the passwords differ")
+    return first
+
+
+def set_password(args: argparse.Namespace) -> None:
+    password = _read_password(args.password_stdin)
+
+    async def action(db: Database, principal: Principal) -> str:
+        tm = await teammates_domain.access_teammate(db, principal=principal, ref=args.teammate)
+        await passwords.do_set_password(
+            db, principal=principal, teammate_id=tm.id, password=password
+        )
+        return tm.email
+
+    print(f"Password of {run_as_admin(args, action)} set; their open sessions are signed out.")

@@ -16,11 +16,15 @@ import orjson
 import sqlalchemy as sa
 
 from porch.domain.errors import Unauthorized
-from porch.domain.principal import Principal
+from porch.domain.principal import PERMISSIONS, Principal
+from porch.domain.ratelimit import OAUTH_APP_PER_MINUTE
+from porch.store import oauth as oauth_store
 from porch.store.db import Database, Query
 from porch.store.tables import api_tokens, companies
 
 PREFIX = "porch_"
+# OAuth access tokens (porch.domain.oauth) start with this; no API token can ("porch_").
+OAUTH_ACCESS_PREFIX = "porchoa_"
 
 _LOOKUP = Query(
     sa.select(
@@ -97,6 +101,8 @@ class Authenticator:
         hit = self._cache.get(digest)
         if hit is not None and hit.expires > now:
             return hit.principal
+        if secret.startswith(OAUTH_ACCESS_PREFIX):
+            return await self._oauth(digest, now)
         row = await self._db.fetch_one(_LOOKUP, h=digest)
         if row is None:
             self._cache.pop(digest, None)
@@ -112,6 +118,32 @@ class Authenticator:
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[digest] = _Cached(principal, now + self._ttl)
+        return principal
+
+    async def _oauth(self, digest: str, now: float) -> Principal:
+        """An OAuth app's access token: the company's shared resources only (no private
+        resources, no provisioning), every permission, and the app's own rate bucket. Its token
+        key is minus the grant's key: "made by this token" checks (drafts, comments) then hold
+        across refreshes and never match an API token."""
+        wall = time.time()
+        row = await oauth_store.live_access(self._db, token_hash=digest, now=int(wall * 1000))
+        if row is None:
+            self._cache.pop(digest, None)
+            raise Unauthorized("Unknown, expired or revoked OAuth token")
+        principal = principal_from(
+            token_id=-int(row["grant_id"]),
+            company_id=row["company_id"],
+            namespaces=["shared"],
+            permissions=list(PERMISSIONS),
+            rate_limit_per_minute=OAUTH_APP_PER_MINUTE,
+            rate_limit_burst=bool(row["rate_limit_burst"]),
+            bucket=f"oauth:{row['application_id']}",
+        )
+        # Trusted no longer than the cache allows, nor past the token's expiry.
+        until = min(now + self._ttl, now + row["expires_at"] / 1000 - wall)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[digest] = _Cached(principal, until)
         return principal
 
     def forget_token(self, token_id: int) -> None:

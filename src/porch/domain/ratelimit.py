@@ -32,6 +32,9 @@ from porch.store.tables import rate_limit_windows as w
 PRESETS = {"starter": 50, "professional": 100, "growth": 100, "enterprise": 200, "scale": 200}
 DEFAULT_PER_MINUTE = 100_000
 BURST_TIERS = {"tier1": 1, "tier2": 5}
+# Each OAuth app has its own minute budget per company (bucket "oauth:<app key>"), apart from the
+# company's API-token budget, as Front gives partner apps a separate 120 requests per minute.
+OAUTH_APP_PER_MINUTE = 120
 
 _KEY = (
     (w.c.company_id == sa.bindparam("company_id"))
