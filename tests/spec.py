@@ -23,6 +23,8 @@ import jsonschema
 REPO = Path(__file__).resolve().parent.parent
 SPEC_DIR = Path(os.environ.get("PORCH_FRONT_API_DIR") or REPO.parent / "shared" / "front-api")
 CORE = SPEC_DIR / "core-api.json"
+# The Channel API (partner channels); its operations are checked too when the file is there.
+CHANNEL = SPEC_DIR / "channel-api.json"
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -95,9 +97,26 @@ class SpecChecker:
             for method, op in item.items():
                 if isinstance(op, dict) and "operationId" in op:
                     self.operations.append(Operation(method.upper(), template, op))
+        if path == CORE and CHANNEL.is_file():
+            self._add_channel_api(json.loads(CHANNEL.read_text()))
         # Static paths before templated ones, so /teammates/custom_fields is not a teammate id.
         self.operations.sort(key=lambda o: o.template.count("{"))
         self.seen_ok: set[str] = set()
+
+    def _add_channel_api(self, channel: dict[str, Any]) -> None:
+        """Add the Channel API's operations, its schemas under ``#/channel_api/...`` so that
+        their names cannot clash with the core spec's. PATCH /channels/{channel_id} is in both
+        specs (one route, two meanings; both answer 204): the core one is kept."""
+        text = json.dumps(channel).replace('"#/components/', '"#/channel_api/')
+        moved = json.loads(text)
+        self.raw["channel_api"] = moved["components"]
+        self.components["channel_api"] = _strict(copy.deepcopy(moved["components"]))
+        known = {(o.method, o.template) for o in self.operations}
+        for template, item in moved["paths"].items():
+            for method, op in item.items():
+                key = (method.upper(), template)
+                if isinstance(op, dict) and "operationId" in op and key not in known:
+                    self.operations.append(Operation(method.upper(), template, op))
 
     @cached_property
     def by_id(self) -> dict[str, Operation]:
@@ -143,6 +162,7 @@ class SpecChecker:
             if "_total" not in props and "_pagination" in props:
                 pass
         schema["components"] = self.components
+        schema["channel_api"] = self.components.get("channel_api", {})
         return schema
 
     def check(

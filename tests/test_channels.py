@@ -70,8 +70,16 @@ def test_twilio_and_custom_channels(api: Api) -> None:
     assert "send_as" not in custom
     second = _create(api, inbox, type="custom")
     assert second["address"] != custom["address"]
+    # An application channel names an application of the company (tests/test_channel_api.py
+    # covers what happens with the partner); here nothing listens at the base URL.
+    uid = api.ok("POST", "/porch/applications", 201, json={"name": "Sabre"})["uid"]
     app = _create(
-        api, inbox, type="custom", application_uid="app_123", credentials={"api_key": "k"}
+        api,
+        inbox,
+        type="custom",
+        application_uid=uid,
+        credentials={"api_key": "k"},
+        settings={"webhook_url": "http://127.0.0.1:9/partner"},
     )
     assert app["type"] == "custom"
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from porch import ids
+from porch.domain import partner_channels as partners
 from porch.domain import refs
 from porch.domain.errors import BadRequest, Conflict, not_found
 from porch.domain.inboxes import access_inbox
@@ -190,6 +191,7 @@ async def do_create_channel(
         raise BadRequest("A channel name cannot be blank")
     shared = not inbox.is_private
     stored = check_settings(settings or {}, type=type, shared=shared, creating=True)
+    partner: tuple[int, str] | None = None
     if type == "custom":
         if send_as is not None:
             raise BadRequest("send_as is only for smtp and twilio channels")
@@ -197,6 +199,15 @@ async def do_create_channel(
         if application_uid is not None:
             if not application_uid.strip():
                 raise BadRequest("application_uid cannot be blank")
+            # A partner channel: the webhook_url sent is the app's channel base URL, where
+            # authorization goes; the partner's reply names the channel's own webhook_url.
+            app_key, base_url = await partners.application_for(
+                db,
+                company_id=principal.company_id,
+                uid=application_uid,
+                base_url=stored.pop("webhook_url", None),
+            )
+            partner = (app_key, base_url)
             stored["application_uid"] = application_uid
             if credentials is not None:
                 stored["credentials"] = credentials
@@ -241,6 +252,14 @@ async def do_create_channel(
             target_id=key,
             data={"inbox_id": inbox.id, "type": type, "address": address, "name": name},
         )
+        if partner is not None:
+            await partners.link_partner(
+                tx,
+                company_id=principal.company_id,
+                channel_id=key,
+                application_id=partner[0],
+                base_url=partner[1],
+            )
     return key
 
 

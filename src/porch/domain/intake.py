@@ -13,7 +13,7 @@ import logging
 
 import orjson
 
-from porch.domain import email_in, incoming
+from porch.domain import channel_api, email_in, incoming
 from porch.domain.messages import KnownContacts
 from porch.events import log
 from porch.storage import BlobStore
@@ -58,9 +58,21 @@ async def _write(
     known: KnownContacts,
     blobs: BlobStore,
 ) -> None:
-    if row.kind not in (incoming.KIND, email_in.KIND):
+    if row.kind not in (incoming.KIND, email_in.KIND, channel_api.KIND):
         raise Unprocessable(f"unknown intake kind {row.kind!r}")
     channel, inbox = await _place(tx, row, places)
+    if row.kind == channel_api.KIND:
+        await channel_api.receive(
+            tx,
+            company_id=row.company_id,
+            source=log.Source(row.source_type, row.source_id),
+            channel=channel,
+            inbox=inbox,
+            uid=row.uid,
+            payload=orjson.loads(row.payload),
+            known=known,
+        )
+        return
     if row.kind == email_in.KIND:
         try:
             await email_in.receive_email(

@@ -28,8 +28,10 @@ import orjson
 
 from porch.api.http import Request
 from porch.api.shapes import message_json
+from porch.domain import partner_channels as partners
 from porch.domain.messages import MessageView, files_of
 from porch.events import log
+from porch.store import channel_api as channel_api_store
 from porch.store import channels as channels_store
 from porch.store import crud
 from porch.store import messages as messages_store
@@ -39,6 +41,7 @@ from porch.store.db import Connection, Database
 from porch.store.outbox import OutboxRow
 from porch.store.tables import messages, outbox
 from porch.timeutil import now_ms
+from porch.workers import partner_calls
 
 logger = logging.getLogger("porch.outbound")
 
@@ -105,24 +108,58 @@ async def _payload(db: Database, row: OutboxRow, base_url: str) -> bytes | None:
 
 async def _attempt(
     db: Database, client: httpx.AsyncClient, row: OutboxRow, base_url: str
-) -> str | None:
-    """One delivery attempt; None when delivered, else what went wrong."""
+) -> Outcome:
+    """One delivery attempt, signed with the channel's key (``domain/partner_channels.py``).
+    A partner's ``{"type":"success","external_id","external_conversation_id"}`` reply is
+    stored on the message, so the partner's next messages with those ids thread into it."""
     channel = await channels_store.get(db, company_id=row.company_id, key=row.channel_id)
     url = channel.settings.get("webhook_url") if channel is not None else None
-    if not url:
-        return "the channel has no webhook_url"
+    if channel is None or not url:
+        return Outcome("the channel has no webhook_url")
     body = await _payload(db, row, base_url)
     if body is None:
-        return "the message no longer exists"
+        return Outcome("the message no longer exists")
+    secret = await partners.signing_secret(db, channel=channel)
     try:
         resp = await client.post(
-            str(url), content=body, headers={"content-type": "application/json"}
+            str(url), content=body, headers=partners.signed_headers(secret, body)
         )
     except httpx.HTTPError as exc:
-        return f"{type(exc).__name__}: {exc}"[:500]
-    if 200 <= resp.status_code < 300:
-        return None
-    return f"the webhook answered {resp.status_code}"
+        return Outcome(f"{type(exc).__name__}: {exc}"[:500])
+    if not 200 <= resp.status_code < 300:
+        return Outcome(f"the webhook answered {resp.status_code}")
+    ext_id, ext_conv = _external_ids(resp)
+    if ext_id is None and ext_conv is None:
+        return Outcome()
+
+    async def keep_ids(tx: Connection) -> None:
+        values: dict[str, Any] = {}
+        if ext_conv is not None:
+            values["thread_ref"] = ext_conv
+        taken = ext_id is not None and await channel_api_store.message_by_external_id(
+            tx, company_id=row.company_id, channel_id=row.channel_id, external_id=ext_id
+        )
+        if ext_id is not None and not taken:
+            values["external_id"] = ext_id
+        if values:
+            await crud.update(tx, messages, company_id=row.company_id, key=row.message_id, **values)
+
+    return Outcome(then=keep_ids)
+
+
+def _external_ids(resp: httpx.Response) -> tuple[str | None, str | None]:
+    """The external ids of a partner's success reply (a plain 2xx is fine too)."""
+    try:
+        data = orjson.loads(resp.content)
+    except orjson.JSONDecodeError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    found = []
+    for name in ("external_id", "external_conversation_id"):
+        value = data.get(name)
+        found.append(value if isinstance(value, str) and 0 < len(value) <= 200 else None)
+    return found[0], found[1]
 
 
 async def record(db: Database, row: OutboxRow, outcome: Outcome, policy: Policy) -> None:
@@ -164,6 +201,18 @@ async def record(db: Database, row: OutboxRow, outcome: Outcome, policy: Policy)
         await crud.update(
             tx, outbox, company_id=cid, key=row.id, state="failed", last_error=error, updated_at=now
         )
+        failed = await messages_store.get(tx, company_id=cid, key=row.message_id)
+        if row.kind == "custom_webhook" and failed is not None:
+            # A partner that never took the message: failed, and the conversation reopened.
+            await partners.fail_message(
+                tx,
+                company_id=cid,
+                message_id=failed.id,
+                conversation_id=failed.conversation_id,
+                error=error,
+                source=log.SYSTEM,
+            )
+            return
         await crud.update(
             tx,
             messages,
@@ -213,9 +262,10 @@ async def deliver_due(
     """Attempt every custom-channel outbox row due now; the number of attempts made."""
 
     async def attempt(row: OutboxRow) -> Outcome:
-        return Outcome(await _attempt(db, client, row, base_url))
+        return await _attempt(db, client, row, base_url)
 
-    return await work_due(db, kind="custom_webhook", policy=policy, attempt=attempt)
+    made = await work_due(db, kind="custom_webhook", policy=policy, attempt=attempt)
+    return made + await partner_calls.deliver_due(db, policy=policy, client=client)
 
 
 async def run_outbound(
