@@ -104,6 +104,23 @@ def _serve(app: Porch, port: int) -> tuple[uvicorn.Server, threading.Thread]:
     return server, thread
 
 
+def _serve_on_a_free_port(
+    settings: config.Settings,
+) -> tuple[uvicorn.Server, threading.Thread, int]:
+    """A Porch on a port nobody uses: a free port can be taken by another process (another
+    xdist worker, a test's own server) between our probe and uvicorn's bind, so try again."""
+    for attempt in range(5):
+        port = free_port()
+        try:
+            srv, thread = _serve(Porch(settings), port)
+        except RuntimeError:
+            if attempt == 4:
+                raise
+            continue
+        return srv, thread, port
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -124,8 +141,7 @@ def server(
         rules_timer_poll_seconds=0.1,
     )
     migrate.upgrade(url)
-    port = free_port()
-    srv, thread = _serve(Porch(settings), port)
+    srv, thread, port = _serve_on_a_free_port(settings)
     yield Server(request.param, f"http://127.0.0.1:{port}", settings)
     srv.should_exit = True
     thread.join(timeout=10)

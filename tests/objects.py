@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.conftest import Company
 
 
@@ -64,7 +66,39 @@ def one_of_everything(company: Company) -> dict[str, str]:
     # The search route's {query}: a filter naming one of the company's objects.
     found["query"] = f"inbox:{found['inbox_id']}"
     add_message_template(company, found)
+    add_webhook_objects(company, found)
+    add_rule(company, found)
+    # An application (OAuth client, trigger target); a grant id for its grants' routes (the
+    # walk's application is another company's, so the grant is never reached).
+    if "application_uid" not in found:
+        app = api.ok("POST", "/porch/applications", 201, json={"name": "Walk app"})
+        found["application_uid"] = app["uid"]
+    found["grant_id"] = "oag_1"
+    # The Channel API's external ids (the partner's names; none of them exists on the walk's
+    # channel, which is not a partner channel).
+    found.update(
+        external_call_id="walk-call",
+        conv_ext_id="walk-conv",
+        message_ext_id="walk-msg",
+        external_id="walk-template",
+    )
     return found
+
+
+def add_rule(company: Company, found: dict[str, str]) -> None:
+    """A company rule tagging inbound conversations with the walk's tag, as ``rule_id``;
+    disabled, so that it changes nothing while a walk compares the log before and after."""
+    found["rule_id"] = company.api.ok(
+        "POST",
+        "/porch/rules",
+        201,
+        json={
+            "name": "Walk rule",
+            "is_enabled": False,
+            "triggers": [{"type": "inbound_message"}],
+            "actions": [{"type": "tag", "tag_ids": [found["tag_id"]]}],
+        },
+    )["id"]
 
 
 def add_message_template(company: Company, found: dict[str, str]) -> None:
@@ -142,3 +176,35 @@ def add_contact_list_and_account(company: Company, found: dict[str, str]) -> Non
         204,
         json={"contact_ids": [found["contact_id"]]},
     )
+
+
+def add_webhook_objects(company: Company, found: dict[str, str]) -> None:
+    """An application (no webhook URL, so no sync challenge) and a rule webhook's delivery of
+    the walk's event to a documentation address (refused as reserved, so never sent), as
+    ``application_uid``, ``subscription_id`` and ``delivery_id``."""
+    from porch import ids
+    from porch.events.webhooks import enqueue_rule_webhook
+
+    api = company.api
+    found["application_uid"] = api.ok("POST", "/porch/applications", 201, json={"name": "Walk"})[
+        "uid"
+    ]
+
+    async def queue(db: Any) -> None:
+        async with db.transaction() as tx:
+            await enqueue_rule_webhook(
+                tx,
+                company_id=company.key,
+                rule_id=1,
+                url="http://192.0.2.1/walk",
+                event_id=ids.decode(ids.EVENT, found["event_id"]) or 0,
+                preview=True,
+            )
+
+    company.server.run(queue)
+    found["subscription_id"] = next(
+        s["id"]
+        for s in api.ok("GET", "/porch/webhooks/subscriptions")["_results"]
+        if s["kind"] == "rule"
+    )
+    found["delivery_id"] = api.ok("GET", "/porch/webhooks/deliveries")["_results"][0]["id"]

@@ -9,16 +9,19 @@ from typing import Any
 
 import orjson
 
-from porch.api import all_routes
+from porch.api import all_routes, channel_api
 from porch.api.http import Request, Response
 from porch.api.routing import Router
 from porch.channels.email import relay as email_relay
 from porch.channels.email import smtp_server
 from porch.config import Settings
+from porch.domain import channel_jwt
 from porch.domain.auth import Authenticator
 from porch.domain.errors import Conflict, MethodNotAllowed, Moved, PorchError, RateLimited
 from porch.domain.ratelimit import DEFAULT_PER_MINUTE, Quota, RateLimiter
 from porch.events import consumer
+from porch.events.rules.engine import RulesEngine
+from porch.events.rules.timers import run_rule_timers
 from porch.events.search_index import SearchIndex
 from porch.storage import BlobStore
 from porch.storage.local import LocalBlobStore
@@ -29,6 +32,7 @@ from porch.workers.intake import run_intake
 from porch.workers.outbound import Policy, run_outbound
 from porch.workers.reminders import run_reminders
 from porch.workers.statistics import run_statistics
+from porch.workers.webhooks import start_webhooks
 
 log = logging.getLogger("porch")
 
@@ -88,8 +92,11 @@ class Porch:
                     self.settings.database_url, sqlite_synchronous=self.settings.sqlite_synchronous
                 )
             )
-        # Reminders that fell due while no process ran fire now, then as they fall due.
         self._stop = asyncio.Event()
+        self._workers = []
+        if not self.settings.run_workers:  # an API-only process: ``porch worker`` runs them
+            return
+        # Reminders that fell due while no process ran fire now, then as they fall due.
         self._workers = [asyncio.create_task(run_reminders(self.db, self._stop))]
         # Sent messages still in the outbox (also from before a restart) leave now.
         s = self.settings
@@ -122,6 +129,19 @@ class Porch:
             gap_seconds=s.consumer_gap_seconds,
         )
         self._workers.append(asyncio.create_task(index))
+        # Rules follow the event log too; their time-based triggers fire from a timer loop.
+        rules_consumer = consumer.run(
+            self.db,
+            RulesEngine(),
+            self._stop,
+            interval=s.consumer_poll_seconds,
+            gap_seconds=s.consumer_gap_seconds,
+        )
+        self._workers.append(asyncio.create_task(rules_consumer))
+        rule_timers = run_rule_timers(self.db, self._stop, interval=s.rules_timer_poll_seconds)
+        self._workers.append(asyncio.create_task(rule_timers))
+        # Webhooks: the event log fans out to applications; queued deliveries go out.
+        self._workers.extend(start_webhooks(self.db, self._stop, s))
         # Accepted messages are written into conversations (leftovers of a stop first).
         self._intake = asyncio.Event()
         intake = run_intake(
@@ -203,7 +223,16 @@ class Porch:
             op, req.path_params = self.router.match(req.method, req.path)
             if op.auth:
                 assert self.auth is not None and self.limiter is not None
-                principal = await self.auth.authenticate(req.header("authorization"))
+                header = req.header("authorization")
+                if channel_jwt.looks_like_jwt(header) and "channel_id" in req.path_params:
+                    # A partner's Channel API JWT: only its channel's Channel API routes.
+                    op = channel_api.jwt_operation(op)
+                    assert header is not None
+                    principal = await channel_jwt.authenticate(
+                        self.db, header=header, channel_ref=req.path_params["channel_id"]
+                    )
+                else:
+                    principal = await self.auth.authenticate(header)
                 req.principal = principal
                 quota = await self.limiter.hit(principal)
                 if op.burst is not None:

@@ -36,6 +36,8 @@ FILE = "fil"
 TOKEN = "tok"  # noqa: S105 - an id prefix, not a secret
 MESSAGE_TEMPLATE = "rsp"
 MESSAGE_TEMPLATE_FOLDER = "rsf"
+OAUTH_GRANT = "oag"
+RULE = "rul"
 
 
 @lru_cache(maxsize=65536)

@@ -36,8 +36,14 @@ MODULES = (
     "admin",
     "admin_conversations",
     "admin_channels",
+    "admin_webhooks",
     "message_templates",
     "message_template_folders",
+    "applications",
+    "oauth",
+    "admin_oauth",
+    "channel_api",
+    "rules",
 )
 
 

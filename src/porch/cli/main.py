@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from porch.cli import apps as apps_cmd
 from porch.cli import (
     channels,
     contacts,
@@ -13,11 +14,16 @@ from porch.cli import (
     init,
     intake,
     migrate_cmd,
+    oauth,
+    rules,
     search,
     serve,
+    sync,
     teammates,
     teams,
     tokens,
+    webhooks,
+    worker,
 )
 
 
@@ -37,6 +43,12 @@ def parser() -> argparse.ArgumentParser:
         email,
         channels,
         contacts,
+        worker,
+        apps_cmd,
+        webhooks,
+        rules,
+        oauth,
+        sync,
     )
     for module in modules:
         module.register(sub)

@@ -50,6 +50,10 @@ companies = sa.Table(
     # that creates the conversation, so numbers are dense and never reused.
     sa.Column("next_ticket_number", sa.Integer, nullable=False, server_default="1"),
     _ms("created_at"),
+    # Whether webhooks may target private, loopback or link-local addresses (issue 6).
+    sa.Column(
+        "allow_private_webhook_targets", sa.Boolean, nullable=False, server_default=sa.false()
+    ),
     sqlite_autoincrement=True,
 )
 
@@ -843,8 +847,310 @@ applications = sa.Table(
 
 # --- Webhooks and applications (issue 6) ---
 
+# Where webhooks go: an application's webhook (kind "application", one per app, its events named
+# in applications.subscriptions) or a rule's webhook action (kind "rule", one per rule and URL).
+# Delivery state lives here: a run of ``failures`` in a row disables the subscription (with the
+# reason) until an admin enables it again. ``rule_id`` has no foreign key: rules live in a
+# later migration.
+webhook_subscriptions = sa.Table(
+    "webhook_subscriptions",
+    metadata,
+    _pk(),
+    _company(),
+    # application | rule
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("application_id", Key, sa.ForeignKey("applications.id"), nullable=True),
+    sa.Column("rule_id", Key, nullable=True),
+    sa.Column("url", sa.Text, nullable=False),
+    # enabled | disabled
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("disabled_reason", sa.Text, nullable=True),
+    # Failed attempts since the last delivered one.
+    sa.Column("failures", sa.Integer, nullable=False),
+    _ms("created_at"),
+    _ms("updated_at"),
+    sa.UniqueConstraint("application_id"),
+    sa.UniqueConstraint("company_id", "rule_id", "url"),
+    sa.Index(None, "company_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+# One event to deliver to one subscription: the exact body (so a retry or replay sends the same
+# bytes and event id), its state and when to try next. Unique per (subscription, event), so a
+# re-read batch of the event log queues nothing twice. Rows of one subscription and
+# conversation are attempted in id order: one waits while an earlier one is pending.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("subscription_id", Key, sa.ForeignKey("webhook_subscriptions.id"), nullable=False),
+    sa.Column("event_id", Key, sa.ForeignKey("events.id"), nullable=False),
+    sa.Column("conversation_id", Key, nullable=True),
+    # The envelope's type (application webhooks) or the event's type (rule webhooks).
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    # pending | delivered | failed (gave up; replayable)
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    _ms("next_attempt_at"),
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    # When the event was emitted: the backoff gives up this long after it.
+    _ms("emitted_at"),
+    _ms("created_at"),
+    _ms("updated_at"),
+    _ms("delivered_at", nullable=True),
+    sa.UniqueConstraint("subscription_id", "event_id"),
+    sa.Index(None, "state", "next_attempt_at"),
+    sa.Index(None, "subscription_id", "conversation_id", "state", "id"),
+    sa.Index(None, "company_id", "subscription_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+# Every delivery attempt: what the endpoint answered (or why there was no answer) and how long
+# it took.
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("delivery_id", Key, sa.ForeignKey("webhook_deliveries.id"), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    _ms("attempted_at"),
+    sa.Index(None, "delivery_id", "id"),
+    sqlite_autoincrement=True,
+)
+
 # --- Rules (issue 6) ---
+
+# A rule of the company, of a team (it acts on the team's inboxes) or of a teammate (their
+# private inboxes): triggers, conditions and actions as validated JSON (docs/rules.md). ``state``
+# is what actions remember between runs (the round-robin position). A deleted rule keeps its row
+# (``deleted_at``) so that its audit stays readable.
+rules = sa.Table(
+    "rules",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("team_id", Key, sa.ForeignKey("teams.id"), nullable=True),
+    sa.Column("owner_teammate_id", Key, sa.ForeignKey("teammates.id"), nullable=True),
+    sa.Column("is_enabled", sa.Boolean, nullable=False),
+    sa.Column("definition", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    _ms("created_at"),
+    _ms("updated_at"),
+    _ms("deleted_at", nullable=True),
+    sa.Index(None, "company_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+# The audit: one row per (rule, event, kind) the engine looked at, written in the transaction
+# of the rule's actions, so a re-read event never runs a rule twice. ``kind`` is "event" (the
+# event triggered it) or "timer" (a time-based trigger armed by that event fell due). The events
+# the actions appended have ids in caused_from..caused_to: how loop protection learns how deep
+# in a chain of rule-caused events an event is.
+rule_runs = sa.Table(
+    "rule_runs",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("rule_id", Key, sa.ForeignKey("rules.id"), nullable=False),
+    sa.Column("event_id", Key, sa.ForeignKey("events.id"), nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("conversation_id", Key, nullable=True),
+    # matched | not_matched | chain_limit
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Column("depth", sa.Integer, nullable=False),
+    # JSON list of {"type", "description", "ok", "error"?}, one per action.
+    sa.Column("actions", sa.Text, nullable=False),
+    sa.Column("caused_from", Key, nullable=True),
+    sa.Column("caused_to", Key, nullable=True),
+    _ms("created_at"),
+    sa.UniqueConstraint("rule_id", "event_id", "kind"),
+    sa.Index(None, "company_id", "rule_id", "id"),
+    sa.Index(None, "rule_id", "caused_to"),
+    sqlite_autoincrement=True,
+)
+
+# Time-based triggers armed on a conversation ("unreplied for N minutes"): due at ``due_at``,
+# deleted when the condition stops holding (a reply), claimed once by the timer worker
+# (``fired_at``). No foreign key to conversations: deleting one for good must not stop here.
+rule_timers = sa.Table(
+    "rule_timers",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("rule_id", Key, sa.ForeignKey("rules.id"), nullable=False),
+    sa.Column("conversation_id", Key, nullable=False),
+    # The event that armed it (the inbound message).
+    sa.Column("event_id", Key, nullable=False),
+    _ms("due_at"),
+    _ms("fired_at", nullable=True),
+    sa.UniqueConstraint("rule_id", "conversation_id"),
+    sa.Index(None, "fired_at", "due_at"),
+    sqlite_autoincrement=True,
+)
 
 # --- OAuth (issue 6) ---
 
+# A teammate's web sign-in password (for the OAuth consent page): scrypt with a random salt,
+# as "scrypt$n$r$p$salt$hash" (base64). A teammate without a row cannot sign in.
+teammate_passwords = sa.Table(
+    "teammate_passwords",
+    metadata,
+    _company(),
+    sa.Column("teammate_id", Key, sa.ForeignKey("teammates.id"), primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    _ms("updated_at"),
+)
+
+# One admin's consent for one application: the codes and tokens issued under it. Revoking the
+# grant (an admin, or a rotated refresh token used again) ends every token issued under it.
+oauth_grants = sa.Table(
+    "oauth_grants",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("application_id", Key, sa.ForeignKey("applications.id"), nullable=False),
+    sa.Column("teammate_id", Key, sa.ForeignKey("teammates.id"), nullable=False),
+    _ms("created_at"),
+    _ms("revoked_at", nullable=True),
+    sa.Index(None, "company_id", "application_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+# Authorization codes (SHA-256 only), bound to the grant's client and the redirect URI named at
+# the authorization; single use (``used_at``), short-lived.
+oauth_codes = sa.Table(
+    "oauth_codes",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("grant_id", Key, sa.ForeignKey("oauth_grants.id"), nullable=False),
+    sa.Column("code_hash", sa.Text, nullable=False, unique=True),
+    sa.Column("redirect_uri", sa.Text, nullable=False),
+    _ms("expires_at"),
+    _ms("used_at", nullable=True),
+    sqlite_autoincrement=True,
+)
+
+# Access and refresh tokens (SHA-256 only). A refresh token is used once: ``rotated_at`` marks
+# it spent, and presenting it again revokes its grant.
+oauth_tokens = sa.Table(
+    "oauth_tokens",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("grant_id", Key, sa.ForeignKey("oauth_grants.id"), nullable=False),
+    # access | refresh
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("token_hash", sa.Text, nullable=False, unique=True),
+    _ms("created_at"),
+    _ms("expires_at"),
+    _ms("rotated_at", nullable=True),
+    _ms("revoked_at", nullable=True),
+    sa.Index(None, "grant_id"),
+    sqlite_autoincrement=True,
+)
+
 # --- Channel API (issue 6) ---
+
+# A custom channel bound to a developer application (a partner channel): the app whose secret
+# signs its JWTs and webhooks, the app's channel base URL (where ``authorization`` goes when the
+# channel is created) and where the link stands: pending (authorization not yet answered),
+# authorized (the reply's webhook_url is the channel's) or deleted (``delete`` sent; JWTs refused).
+partner_channels = sa.Table(
+    "partner_channels",
+    metadata,
+    sa.Column("channel_id", Key, sa.ForeignKey("channels.id"), primary_key=True),
+    _company(),
+    sa.Column("application_id", Key, sa.ForeignKey("applications.id"), nullable=False),
+    sa.Column("base_url", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    # What the partner last reported through the Channel API's update-channel: ok | offline.
+    sa.Column("status", sa.Text, nullable=False),
+    _ms("created_at"),
+    _ms("updated_at"),
+    sa.Index(None, "application_id"),
+)
+
+# The ``jti`` of every channel JWT accepted, until its ``exp``: the same token twice is a replay.
+channel_jwt_ids = sa.Table(
+    "channel_jwt_ids",
+    metadata,
+    sa.Column("application_id", Key, sa.ForeignKey("applications.id"), primary_key=True),
+    sa.Column("jti", sa.Text, primary_key=True),
+    _company(),
+    _ms("expires_at"),
+    sa.Index(None, "expires_at"),
+)
+
+# Calls Porch makes to a partner about a channel rather than a message (``authorization`` when
+# it is created, ``delete`` when it is deleted): the exact body, retried like the outbox.
+partner_deliveries = sa.Table(
+    "partner_deliveries",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("channel_id", Key, sa.ForeignKey("channels.id"), nullable=False),
+    # authorization | delete
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    # pending | delivered | failed
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    _ms("next_attempt_at"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    _ms("created_at"),
+    _ms("updated_at"),
+    sa.Index(None, "state", "next_attempt_at"),
+    sa.Index(None, "company_id", "channel_id"),
+    sqlite_autoincrement=True,
+)
+
+# Calls a partner reports on its channel: the call's conversation is found through the message
+# accepted for it (``message_uid``, written by the intake worker).
+channel_calls = sa.Table(
+    "channel_calls",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("channel_id", Key, sa.ForeignKey("channels.id"), nullable=False),
+    sa.Column("external_call_id", sa.Text, nullable=False),
+    # inbound | outbound
+    sa.Column("direction", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("message_uid", sa.Text, nullable=False),
+    _ms("created_at"),
+    _ms("updated_at"),
+    sa.UniqueConstraint("channel_id", "external_call_id"),
+    sa.Index(None, "company_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+# Message templates a partner syncs for its channel (e.g. approved WhatsApp templates).
+application_message_templates = sa.Table(
+    "application_message_templates",
+    metadata,
+    _pk(),
+    _company(),
+    sa.Column("channel_id", Key, sa.ForeignKey("channels.id"), nullable=False),
+    sa.Column("external_id", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("blurb", sa.Text, nullable=False),
+    sa.Column("is_disabled", sa.Boolean, nullable=False),
+    sa.Column("status_name", sa.Text, nullable=False),
+    # JSON list of {uid, name, type}.
+    sa.Column("variable_mappings", sa.Text, nullable=False),
+    sa.Column("template_preview", sa.Text, nullable=False),
+    _ms("created_at"),
+    _ms("updated_at"),
+    sa.UniqueConstraint("channel_id", "external_id"),
+    sa.Index(None, "company_id", "id"),
+    sqlite_autoincrement=True,
+)
