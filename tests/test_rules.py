@@ -554,3 +554,35 @@ def test_a_rule_sends_its_webhook_signed_with_the_api_secret(dunder_mifflin: Com
         assert any("webhook" in str(r).lower() for r in runs(api, rule["id"]))
     finally:
         receiver.close()
+
+
+def test_imports_skip_rules_unless_they_ask_for_them(dunder_mifflin: Company) -> None:
+    api = dunder_mifflin.api
+    _, inbox = custom_channel(dunder_mifflin)
+    marker = tag(api, "ruled")
+    rule = create_rule(
+        api,
+        name="Tag inbound",
+        triggers=[{"type": "inbound_message"}],
+        actions=[{"type": "tag", "tag_ids": [marker]}],
+    )
+
+    def imported(external_id: str, **metadata: Any) -> str:
+        payload = {
+            "sender": {"handle": f"{external_id}@example.com"},
+            "to": ["sales@dundermifflin.com"],
+            "body": "From the old helpdesk",
+            "external_id": external_id,
+            "created_at": 1_700_000_000,
+            "metadata": {"is_inbound": True, **metadata},
+        }
+        uid = api.ok("POST", f"/inboxes/{inbox}/imported_messages", 202, json=payload)
+        msg = api.message(uid["message_uid"])
+        return str(msg["_links"]["related"]["conversation"].rsplit("/", 1)[1])
+
+    quiet = imported("old-1")  # Front's default: should_skip_rules true
+    ruled = imported("old-2", should_skip_rules=False)
+    wait_for(lambda: "ruled" in tag_names(api, ruled))
+    # The rule saw the second import; by then the first, earlier in the log, was passed over.
+    assert "ruled" not in tag_names(api, quiet)
+    assert len(runs(api, rule["id"])) == 1

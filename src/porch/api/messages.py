@@ -154,6 +154,7 @@ async def import_inbox_message(req: Request) -> Response:
         thread_ref=body.metadata.thread_ref,
         is_archived=body.metadata.is_archived,
         files=files,
+        skip_rules=body.metadata.should_skip_rules,
     )
     return _accepted(msg.uid)
 

@@ -320,6 +320,7 @@ async def do_import(
     thread_ref: str | None,
     is_archived: bool,
     files: Sequence[StoredFile] = (),
+    skip_rules: bool = True,
 ) -> store.Message:
     """Import a message into ``inbox`` (Front's imported_messages) and return it. An
     ``external_id`` already imported into the inbox imports nothing and returns that first
@@ -411,6 +412,7 @@ async def do_import(
             metadata=metadata,
             at=at,
             author_id=author_id,
+            skip_rules=skip_rules,
         )
         written = await write_message(
             tx,
@@ -436,6 +438,7 @@ async def do_import(
                 target_type="teammate",
                 target_id=assignee.id,
                 conversation_id=conv.id,
+                data={"skip_rules": True} if skip_rules else None,
             )
         if tag_names:
             await _tag_by_names(tx, principal=principal, conv=conv, names=tag_names)

@@ -327,6 +327,9 @@ class Incoming:
     # The plain text when the sender gave one (an email's text/plain part); else it is derived
     # from the body.
     text: str | None = None
+    # An import that asked rules not to run (Front's ``metadata.should_skip_rules``): its events
+    # say so, and the rules engine passes them over.
+    skip_rules: bool = False
 
 
 async def new_conversation(
@@ -475,6 +478,7 @@ async def write_message(
         )
     await store.add_recipients(tx, rows=rows)
     values: dict[str, Any] = {"updated_at": now_ms(), "activity_at": max(conv.activity_at, msg.at)}
+    skip = {"skip_rules": True} if msg.skip_rules else {}
     if state is not None and state != conv.state and conv.state in ("open", "archived"):
         values["state"] = state
         await log.append(
@@ -483,6 +487,7 @@ async def write_message(
             type="reopen" if state == "open" else "archive",
             source=source,
             conversation_id=conv.id,
+            data=skip or None,
         )
     kind = "inbound" if msg.is_inbound else ("outbound" if is_new else "out_reply")
     await log.append(
@@ -493,7 +498,7 @@ async def write_message(
         target_type="message",
         target_id=key,
         conversation_id=conv.id,
-        data={"message_uid": uid},
+        data={"message_uid": uid, **skip},
     )
     if not is_new or "state" in values or values["activity_at"] != conv.activity_at:
         # A conversation this message starts was written with its activity already.

@@ -79,7 +79,11 @@ class RulesEngine:
 
     async def apply(self, tx: Connection, events: list[Row]) -> None:
         relevant = [
-            e for e in events if e["conversation_id"] is not None and e["type"] in _INTERESTING
+            e
+            for e in events
+            if e["conversation_id"] is not None
+            and e["type"] in _INTERESTING
+            and not _skips_rules(e)
         ]
         if not relevant:
             return
@@ -239,3 +243,11 @@ async def _matches(definition: Definition, facts: Facts) -> bool:
         if not await c.matches(facts):
             return False
     return True
+
+
+def _skips_rules(event: Row) -> bool:
+    """An imported message's events when the import asked rules not to run."""
+    data = event["data"]
+    if not data or b"skip_rules" not in (data.encode() if isinstance(data, str) else data):
+        return False
+    return bool(orjson.loads(data).get("skip_rules"))
