@@ -60,7 +60,7 @@ def export(path: Path, rows: int) -> None:
                     f"customer{n}@example.com",
                     rng.choice(first),
                     rng.choice(last),
-                    f"+1415555{n % 10000:04d}" if n % 3 == 0 else "",
+                    f"+1415{2_000_000 + n:07d}" if n % 3 == 0 else "",
                     ";".join(sorted(segments)),
                     rng.randint(1, 500),
                     rng.choice(["starter", "growth", "enterprise"]),

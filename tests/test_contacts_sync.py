@@ -209,3 +209,30 @@ def test_dry_run_writes_nothing(porch_cli: None, dunder_mifflin: Company, tmp_pa
     assert done.returncode == 0, done.stderr
     assert _summary(done) == "20 would be created, 0 would be updated, 0 unchanged, 0 failed"
     assert dunder_mifflin.api.all_pages("/contacts", limit=100) == []
+
+
+def test_a_shared_phone_number_stays_with_its_first_contact(
+    porch_cli: None, dunder_mifflin: Company, tmp_path: Path
+) -> None:
+    _fields(dunder_mifflin)
+    # Two people behind one switchboard number, and a third with a number of their own.
+    rows = [_row(0), _row(5), _row(10)]
+    rows[1][3] = rows[0][3] = "+14155550100"
+    source = _write(tmp_path / "crm.csv", rows)
+    done = _sync(dunder_mifflin, source, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert _summary(done) == (
+        "3 created, 0 updated, 0 unchanged, 0 failed (1 handles held by other contacts left out)"
+    )
+    assert "phone +14155550100 belongs to crd_" in done.stderr
+    api = dunder_mifflin.api
+    holder = api.ok("GET", "/contacts/alt:phone:+14155550100")
+    emails = [h["handle"] for h in holder["handles"] if h["source"] == "email"]
+    assert emails in (["customer0@example.com"], ["customer5@example.com"])
+    for n in (0, 5, 10):
+        assert api.ok("GET", f"/contacts/alt:email:customer{n}@example.com")
+    # Run again: the shared number is not moved back and forth.
+    before = _writes(dunder_mifflin)
+    done = _sync(dunder_mifflin, source, tmp_path)
+    assert _summary(done).startswith("0 created, 0 updated, 3 unchanged, 0 failed")
+    assert _writes(dunder_mifflin) == before

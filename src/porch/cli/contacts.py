@@ -120,6 +120,11 @@ def sync(args: argparse.Namespace) -> None:
         f"{summary.created:,} {verb}created, {summary.updated:,} {verb}updated,"
         f" {summary.unchanged:,} unchanged, {summary.failed:,} failed"
         + (f", {summary.skipped:,} already done" if summary.skipped else "")
+        + (
+            f" ({summary.left_out:,} handles held by other contacts left out)"
+            if summary.left_out
+            else ""
+        )
     )
     if args.failures is not None and summary.failures:
         with args.failures.open("w", newline="") as f:

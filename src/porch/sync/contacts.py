@@ -57,6 +57,9 @@ class Summary:
     unchanged: int = 0
     failed: int = 0
     skipped: int = 0
+    # Handles a row names that another contact holds (a shared phone number, say): the row's
+    # contact is written without them, and each is reported.
+    left_out: int = 0
     failures: list[Failure] = field(default_factory=list)
 
     @property
@@ -282,9 +285,14 @@ class ContactSync:
         await self._write("POST", f"/accounts/{account_id}/contacts", {"contact_ids": [snap.id]})
         snap.account = account[0]
 
-    async def _create(self, want: Desired) -> Snapshot | None:
-        """Create the contact; None when one holds its handle already (found meanwhile)."""
-        body: dict[str, Any] = {"handles": [{"source": s, "handle": h} for s, h in want.handles]}
+    async def _create(self, want: Desired, number: int) -> Snapshot | None:
+        """Create the contact; None when created, else the contact that turned out to hold its
+        key handle already (created meanwhile). Handles held by other contacts are left out."""
+        handles = [h for h in want.handles if h == want.key or not self._elsewhere(h, None)]
+        for handle in want.handles:
+            if handle not in handles:
+                self._left_out(number, want, handle)
+        body: dict[str, Any] = {"handles": [{"source": s, "handle": h} for s, h in handles]}
         if want.name is not None:
             body["name"] = want.name
         if want.description is not None:
@@ -293,13 +301,23 @@ class ContactSync:
             body["custom_fields"] = want.custom_fields
         if want.lists:
             body["list_names"] = list(want.lists)
-        try:
-            contact = await self._write("POST", "/contacts", body)
-        except Conflict as exc:
-            holder = _CONTACT_ID.search(" ".join([exc.message or "", *exc.details]))
-            if holder is None:
-                raise
-            return await self._fetch(holder.group(0))
+        for attempt in range(2):
+            try:
+                contact = await self._write("POST", "/contacts", body)
+                break
+            except Conflict as exc:
+                holder = _CONTACT_ID.search(" ".join([exc.message or "", *exc.details]))
+                if holder is None or attempt == 1:
+                    raise
+                found = await self._fetch(holder.group(0))
+                if want.key in {(s, h) for s, h in found.handles}:
+                    return found  # the row's own contact, made meanwhile
+                # Another person holds one of the other handles: leave those out.
+                theirs = {(s, h) for s, h in found.handles}
+                for handle in [h for h in handles if h in theirs]:
+                    self._left_out(number, want, handle)
+                handles = [h for h in handles if h not in theirs]
+                body["handles"] = [{"source": s, "handle": h} for s, h in handles]
         snap = Snapshot.of(contact)
         self._remember(snap)
         if want.account:
@@ -324,8 +342,11 @@ class ContactSync:
         for source, handle in snap.handles:
             self.index[(source, handle)] = snap.id
 
-    async def _update(self, want: Desired, snap: Snapshot) -> None:
+    async def _update(self, want: Desired, snap: Snapshot, number: int) -> None:
         todo = changes(want, snap)
+        for taken in [h for h in todo.handles if self._elsewhere(h, snap.id)]:
+            todo.handles.remove(taken)
+            self._left_out(number, want, taken)
         if not todo:
             self.summary.unchanged += 1
             return
@@ -349,11 +370,39 @@ class ContactSync:
         self.summary.updated += 1
 
     def _known(self, want: Desired) -> Snapshot | None:
-        """The contact holding the row's key handle, else any of its other handles."""
-        holder = self.index.get(want.key) or next(
-            (self.index[h] for h in want.handles if h in self.index), None
-        )
+        """The contact holding the row's key handle, else one holding another of its handles
+        and no other handle of the key's kind (a contact with another email address is another
+        person who shares, say, a phone number)."""
+        holder = self.index.get(want.key)
+        if holder is None:
+            holder = next(
+                (
+                    self.index[h]
+                    for h in want.handles
+                    if h in self.index and not self._other_key(self.index[h], want)
+                ),
+                None,
+            )
         return self.state.contacts.get(holder) if holder else None
+
+    def _other_key(self, contact_id: str, want: Desired) -> bool:
+        snap = self.state.contacts.get(contact_id)
+        kind, key = want.key
+        return snap is not None and any(s == kind and h != key for s, h in snap.handles)
+
+    def _elsewhere(self, handle: tuple[str, str], mine: str | None) -> bool:
+        """Whether another contact than ``mine`` holds ``handle``."""
+        holder = self.index.get(handle)
+        return holder is not None and holder != mine
+
+    def _left_out(self, number: int, want: Desired, handle: tuple[str, str]) -> None:
+        self.summary.left_out += 1
+        if self.report is not None:
+            holder = self.index.get(handle, "another contact")
+            self.report(
+                f"row {number}: {want.key[1]}: {handle[0]} {handle[1]} belongs to {holder};"
+                " left out"
+            )
 
     def _forget(self, snap: Snapshot) -> None:
         self.state.contacts.pop(snap.id, None)
@@ -361,27 +410,27 @@ class ContactSync:
             if self.index.get((source, handle)) == snap.id:
                 del self.index[(source, handle)]
 
-    async def _apply(self, want: Desired) -> None:
+    async def _apply(self, want: Desired, number: int) -> None:
         snap = self._known(want)
         if snap is None:
             if self.dry_run:
                 self.summary.created += 1
                 return
-            snap = await self._create(want)
+            snap = await self._create(want, number)
             if snap is None:  # created
                 self._stamp()
                 return
         try:
-            await self._update(want, snap)
+            await self._update(want, snap, number)
         except NotFound:
             # Deleted or merged away since the last run: it is created again.
             self._forget(snap)
             if self.dry_run:
                 self.summary.created += 1
                 return
-            found = await self._create(want)
+            found = await self._create(want, number)
             if found is not None:
-                await self._update(want, found)
+                await self._update(want, found, number)
         if not self.dry_run:
             self._stamp()
 
@@ -391,7 +440,7 @@ class ContactSync:
         while (item := await queue.get()) is not None:
             number, want = item
             try:
-                await self._apply(want)
+                await self._apply(want, number)
             except ApiError as exc:
                 reason = f"{exc.status} {exc.message or exc.title}"
                 if exc.details:
