@@ -120,6 +120,7 @@ def test_full_then_incremental_into_duckdb(dunder_mifflin: Company, tmp_path: Pa
     # Changes through the API: tag, archive, trash, delete a contact.
     api = dunder_mifflin.api
     api.ok("PATCH", f"/conversations/{convs[1]}", 204, json={"tag_ids": [seeded["tag"]]})
+    api.ok("POST", f"/conversations/{convs[1]}/comments", 201, json={"body": "On it"})
     api.ok("PATCH", f"/conversations/{convs[0]}", 204, json={"status": "archived"})
     api.ok("PATCH", f"/conversations/{convs[2]}", 204, json={"status": "deleted"})
     api.ok("DELETE", f"/contacts/{seeded['contact']}", 204)
@@ -132,6 +133,9 @@ def test_full_then_incremental_into_duckdb(dunder_mifflin: Company, tmp_path: Pa
     assert t["conversation_tag_history"].inserted == 1
     assert t["conversation_status_history"].inserted == 2  # archive, trash
     assert t["contact"].deleted == 1
+    assert t["comment"].inserted == 1 and _count(db, "comment") == 2
+    # Refetched for a tag or a status, a conversation keeps its inbox rows.
+    assert _count(db, "conversation_inbox", f"inbox_id = '{seeded['inbox']}'") == 3
     assert t["message"].inserted == 0 and t["message"].updated == 0
     assert _q(db, f"SELECT status, _deleted FROM front.conversation WHERE id = '{convs[2]}'") == [
         ("deleted", True)
@@ -295,9 +299,9 @@ def test_parquet_through_dlt(
 
     assert rows(f"SELECT count(DISTINCT id) FROM {_parquet(bucket, 'conversation')}") == [(3,)]
     assert rows(f"SELECT count(DISTINCT id) FROM {_parquet(bucket, 'message')}") == [(3,)]
-    assert rows(f"SELECT DISTINCT conversation_id, tag_id FROM {_parquet(bucket, 'conversation_tag')}") == [
-        (convs[0], seeded["tag"])
-    ]
+    assert rows(
+        f"SELECT DISTINCT conversation_id, tag_id FROM {_parquet(bucket, 'conversation_tag')}"
+    ) == [(convs[0], seeded["tag"])]
     # Untag the first conversation, tag the second, archive the third.
     api = dunder_mifflin.api
     api.ok("PATCH", f"/conversations/{convs[0]}", 204, json={"tag_ids": []})

@@ -112,7 +112,10 @@ def summary_text(s: object) -> str:
         c = s.tables[name]
         lines.append(f"{name:<30} {c.inserted:>10,} {c.updated:>10,} {c.deleted:>10,}")
     kind = "full" if s.full else "incremental"
-    lines.append(f"{kind} sync: {s.rows:,} rows in {s.seconds:.1f} s, {s.requests:,} requests")
+    lines.append(
+        f"{kind} sync: {s.rows:,} rows in {s.seconds:.1f} s, {s.records:,} records read"
+        f" in {s.requests:,} requests"
+    )
     if s.recent_seconds is not None:
         lines.append(f"recent window queryable after {s.recent_seconds:.1f} s")
     lines.extend(f"note: {n}" for n in s.notes)

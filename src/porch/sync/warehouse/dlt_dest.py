@@ -76,7 +76,10 @@ class DltDestination:
         for name, ids in batch.gone.items():
             # A vanished object: a row of its key and ``_deleted`` (its other columns empty).
             if name in tables and ids:
-                rows_of[name] = [*rows_of.get(name, []), *({"id": i, "_deleted": True} for i in ids)]
+                rows_of[name] = [
+                    *rows_of.get(name, []),
+                    *({"id": i, "_deleted": True} for i in ids),
+                ]
         for name, rows in rows_of.items():
             table = tables.get(name)
             if table is None or not rows:

@@ -16,12 +16,47 @@ from typing import TYPE_CHECKING, Any
 from porch.client.errors import NotFound
 from porch.sync.warehouse import rows as make
 from porch.sync.warehouse.destinations import Batch
-from porch.sync.warehouse.reader import EVENTS_PAGE, JSON, PAGE, gather_all, stamp, windows
+from porch.sync.warehouse.reader import (
+    EVENTS_PAGE,
+    JSON,
+    PAGE,
+    PARTS,
+    gather_all,
+    stamp,
+    windows,
+)
 
 if TYPE_CHECKING:
     from porch.sync.warehouse.engine import WarehouseSync
 
 OVERLAP = 5.0
+# What a conversation's events say to read again under it (its messages always: they give
+# ``last_message_id``). Followers change without an event, so they are read with any event;
+# comments and inboxes only after events that can change them. Any other type: everything.
+_STATE = {"followers"}
+REFETCH: dict[str, set[str]] = {
+    **dict.fromkeys(
+        (
+            "assign",
+            "unassign",
+            "archive",
+            "reopen",
+            "trash",
+            "restore",
+            "reminder",
+            "tag",
+            "untag",
+            "link_added",
+            "link_removed",
+            "ticket_status_update",
+            "custom_field_updated",
+            "topic_identified",
+        ),
+        _STATE,
+    ),
+    "comment": {*_STATE, "comments"},
+    "mention": {*_STATE, "comments"},
+}
 
 
 class _Pending:
@@ -50,7 +85,7 @@ async def events(sync: WarehouseSync, *, refetch_after: float | None) -> None:
     if after is not None:
         spans[0] = (after, spans[0][1])
     pending = _Pending(sync, sync.config.batch * 10)
-    named: set[str] = set()
+    named: dict[str, set[str]] = {}
 
     async def page(items: list[JSON]) -> None:
         for e in items:
@@ -59,21 +94,24 @@ async def events(sync: WarehouseSync, *, refetch_after: float | None) -> None:
             cid = (e.get("conversation") or {}).get("id")
             when = float(e.get("emitted_at") or 0)
             if cid and (refetch_after is None or when > refetch_after):
-                named.add(str(cid))
+                parts = REFETCH.get(str(e.get("type")), PARTS)
+                named.setdefault(str(cid), set()).update(parts)
             sync.summary.events += 1
         await pending.maybe_commit()
 
     params = {"limit": EVENTS_PAGE, "sort_order": "asc"}
     await read.windowed("/events", params, ("q[after]", "q[before]"), spans, page)
-    await refetch(sync, sorted(named), pending)
+    await refetch(sync, {cid: frozenset(p) for cid, p in sorted(named.items())}, pending)
     # Everything up to ``mark`` is read and goes with this commit.
     state["events_after"] = max(after or 0.0, mark - OVERLAP)
     await sync.commit(pending.batch)
 
 
-async def refetch(sync: WarehouseSync, ids: list[str], pending: _Pending) -> None:
-    """The conversations ``ids`` read again; one gone (404) or merged away is flagged."""
+async def refetch(sync: WarehouseSync, named: dict[str, frozenset[str]], pending: _Pending) -> None:
+    """The conversations ``named`` read again (with the parts named); one gone (404) or
+    merged away is flagged."""
     read = sync.read
+    ids = list(named)
 
     async def one(cid: str) -> None:
         try:
@@ -81,9 +119,11 @@ async def refetch(sync: WarehouseSync, ids: list[str], pending: _Pending) -> Non
         except NotFound:
             pending.batch.gone.setdefault("conversation", set()).add(cid)
             return
-        if str(c["id"]) != cid:  # merged into another: followed to the survivor
+        if str(c["id"]) != cid:  # merged into another: followed to the survivor, whole
             pending.batch.gone.setdefault("conversation", set()).add(cid)
-        await read.conversation(c, pending.batch)
+            await read.conversation(c, pending.batch)
+            return
+        await read.conversation(c, pending.batch, named[cid])
 
     step = max(1, sync.config.batch)
     for start in range(0, len(ids), step):

@@ -15,7 +15,7 @@ from porch.client import AsyncClient
 from porch.client.errors import NotFound
 from porch.sync.warehouse import rows as make
 from porch.sync.warehouse.destinations import Batch
-from porch.sync.warehouse.schema import CONVERSATION_CHILDREN, MESSAGE_CHILDREN, Table
+from porch.sync.warehouse.schema import MESSAGE_CHILDREN, Table
 
 if TYPE_CHECKING:
     from porch.sync.warehouse.engine import Summary
@@ -26,6 +26,8 @@ T = TypeVar("T")
 PAGE = 100
 EVENTS_PAGE = 15
 MAX_PAGES = 10_000
+# What is read under a conversation (its messages always).
+PARTS = frozenset(("comments", "inboxes", "followers"))
 
 
 def stamp(seconds: float) -> str:
@@ -123,18 +125,20 @@ class Reader:
 
     # --- a conversation, a contact: rows into a batch ------------------------------------------
 
-    async def conversation(self, c: JSON, batch: Batch) -> None:
-        """A conversation and everything read under it, into ``batch``."""
+    async def conversation(self, c: JSON, batch: Batch, parts: frozenset[str] = PARTS) -> None:
+        """A conversation and the ``parts`` read under it (messages, comments, inboxes,
+        followers), into ``batch``; a part not read leaves its rows as they are."""
         cid = str(c["id"])
         base = f"/conversations/{cid}"
         reads: dict[str, Awaitable[list[JSON]]] = {}
+        # Messages always: the conversation row's ``last_message_id`` comes from them.
         if self.want("message", *MESSAGE_CHILDREN, "conversation"):
             reads["messages"] = self.all(f"{base}/messages", {"limit": PAGE})
-        if self.want("comment"):
+        if self.want("comment") and "comments" in parts:
             reads["comments"] = self.all(f"{base}/comments")
-        if self.want("conversation_inbox"):
+        if self.want("conversation_inbox") and "inboxes" in parts:
             reads["inboxes"] = self.all(f"{base}/inboxes")
-        if self.want("conversation_follower"):
+        if self.want("conversation_follower") and "followers" in parts:
             reads["followers"] = self.all(f"{base}/followers")
         got = dict(zip(reads, await gather_all(reads.values()), strict=True))
         messages: list[JSON] = got.get("messages", [])
@@ -150,8 +154,13 @@ class Reader:
             "conversation_follower",
             [{"conversation_id": cid, "teammate_id": t["id"]} for t in got.get("followers", [])],
         )
-        for child in CONVERSATION_CHILDREN:
-            batch.replace(child, cid)
+        batch.replace("conversation_tag", cid)
+        for child, part in (
+            ("conversation_inbox", "inboxes"),
+            ("conversation_follower", "followers"),
+        ):
+            if part in reads:
+                batch.replace(child, cid)
         for m in messages:
             for name, rows in make.message(m, cid).items():
                 batch.add(name, rows)
