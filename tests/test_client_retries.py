@@ -63,8 +63,9 @@ def test_burst_429_is_retried_after_retry_after(dunder_mifflin: Company) -> None
     assert all(s.headers["x-front-tier"] == "tier2" for s in refused)
     assert all(s.headers["retry-after"] == "1" for s in refused)
     assert [s.status for s in posts].count(202) == 12
-    # 12 at 5 a second: at least two waits of retry-after.
-    assert took >= 2.0
+    # 12 at 5 a second span at least three of the limiter's one-second windows, which are
+    # aligned to the clock: the first may end at once, the second lasts a whole second.
+    assert took >= 1.0
     # Each retry came at least retry-after (1 s, rounded up by the server) after its refusal.
     for s, after in zip(posts, posts[1:], strict=False):
         if s.status == 429:
