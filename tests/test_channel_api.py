@@ -515,3 +515,71 @@ def test_a_plain_custom_channels_webhook_is_signed_with_its_own_secret(
     shown = api.ok("GET", f"/porch/channels/{channel}/webhook_secret")
     assert shown["signed_with"] == "channel"
     verify(shown["secret"], sent[0])
+
+
+def test_a_channel_jwt_reaches_its_channels_conversations_and_messages_only(
+    setup: Setup, vance_refrigeration: Company
+) -> None:
+    s = setup
+    _authorized(s)
+    msg = _inbound(s, "in-1", "chat-1", "Is the paper in stock?")
+    conv = _conv(msg)
+    partner = s.as_partner
+    # Front: the JWT also works on /conversations/:id* and /messages/:id*.
+    assert partner().ok("GET", f"/conversations/{conv}")["id"] == conv
+    listed = partner().ok("GET", f"/conversations/{conv}/messages")["_results"]
+    assert [m["id"] for m in listed] == [msg["id"]]
+    assert partner().ok("GET", f"/messages/{msg['id']}")["id"] == msg["id"]
+    kinds = [e["type"] for e in partner().ok("GET", f"/conversations/{conv}/events")["_results"]]
+    assert "inbound" in kinds
+    partner().ok("PATCH", f"/conversations/{conv}", 204, json={"status": "archived"})
+    assert s.api.ok("GET", f"/conversations/{conv}")["status"] == "archived"
+    # The JWT has no delete permission.
+    assert partner().delete(f"/conversations/{conv}").status_code == 403
+
+    # A conversation of the same inbox without a message on the channel is not its own.
+    task = s.api.ok(
+        "POST",
+        "/conversations",
+        201,
+        json={"type": "task", "subject": "Stock", "inbox_id": s.inbox},
+    )["id"]
+    assert partner().get(f"/conversations/{task}").status_code == 404
+    # Nor is a message of another channel's conversation.
+    plain = s.api.ok(
+        "POST", f"/teams/{s.company.team_id}/inboxes", 201, json={"name": "Plain chat"}
+    )
+    s.api.ok("POST", f"/inboxes/{plain['id']}/channels", 204, json={"type": "custom"})
+    other_channel = s.api.ok("GET", f"/inboxes/{plain['id']}/channels")["_results"][0]["id"]
+    sent = s.api.ok(
+        "POST", f"/channels/{other_channel}/messages", 202, json={"to": ["kevin"], "body": "Chili"}
+    )
+    other = s.api.message(sent["message_uid"])
+    assert partner().get(f"/messages/{other['id']}").status_code == 404
+    assert partner().get(f"/conversations/{_conv(other)}/messages").status_code == 404
+    # Nor another company's conversation.
+    vance_inbox = vance_refrigeration.api.ok(
+        "POST", f"/teams/{vance_refrigeration.team_id}/inboxes", 201, json={"name": "Cold"}
+    )
+    theirs = vance_refrigeration.api.ok(
+        "POST",
+        "/conversations",
+        201,
+        json={"type": "task", "subject": "Cold", "inbox_id": vance_inbox["id"]},
+    )["id"]
+    assert partner().get(f"/conversations/{theirs}").status_code == 404
+    # Lists and every other route stay closed to the JWT.
+    for path in ["/conversations", "/inboxes", f"/inboxes/{s.inbox}", "/events"]:
+        assert partner().get(path).status_code == 401, path
+    assert partner().get(f"/inboxes/{s.inbox}/conversations").status_code == 401
+    # The JWT is checked as on the Channel API: spent once, signed with the app's secret.
+    once = s.token()
+    assert s.company.client(once).get(f"/conversations/{conv}").status_code == 200
+    assert s.company.client(once).get(f"/conversations/{conv}").status_code == 401
+    assert s.as_partner(sub=other_channel).get(f"/conversations/{conv}").status_code == 401
+    forged = jwt.encode(
+        {"iss": s.app_uid, "sub": s.channel, "jti": "j2", "exp": int(time.time()) + 10},
+        "wrong-secret-" + "x" * 40,
+        algorithm="HS256",
+    )
+    assert s.company.client(forged).get(f"/conversations/{conv}").status_code == 401

@@ -224,12 +224,13 @@ class Porch:
             if op.auth:
                 assert self.auth is not None and self.limiter is not None
                 header = req.header("authorization")
-                if channel_jwt.looks_like_jwt(header) and "channel_id" in req.path_params:
-                    # A partner's Channel API JWT: only its channel's Channel API routes.
+                if channel_jwt.looks_like_jwt(header):
+                    # A partner's Channel API JWT: its channel's Channel API routes, and the
+                    # routes of its channel's conversations and messages.
                     op = channel_api.jwt_operation(op)
                     assert header is not None
                     principal = await channel_jwt.authenticate(
-                        self.db, header=header, channel_ref=req.path_params["channel_id"]
+                        self.db, header=header, channel_ref=req.path_params.get("channel_id")
                     )
                 else:
                     principal = await self.auth.authenticate(header)

@@ -2,8 +2,10 @@
 
 A partner authenticates with a JWT signed with its application's secret
 (``domain/channel_jwt.py``); ``app.py`` sends a request whose bearer is a JWT to
-``jwt_operation``, which allows the routes here and, for ``PATCH /channels/{id}``, the Channel
-API's update-channel (``{"status": "ok"|"offline"}``) instead of the Core API's. Porch also
+``jwt_operation``, which allows the routes here, the Core API's routes under
+``/conversations/{id}`` and ``/messages/{id}`` (the channel's conversations only) and, for
+``PATCH /channels/{id}``, the Channel API's update-channel (``{"status": "ok"|"offline"}``)
+instead of the Core API's. Porch also
 accepts a company API token that sees the channel on the routes here (Front does not): an
 admin can replay what a partner would send.
 
@@ -465,16 +467,26 @@ _JWT_UPDATE_CHANNEL = Operation(
     body=ChannelStatus,
 )
 _JWT_OPERATIONS = frozenset(op.operation_id for op in routes.operations)
+# Front: "the same JWT also works on /conversations/:id* and /messages/:id*, limited to that
+# channel's conversations". The limit is the principal's (``Principal.partner_channel_id``),
+# applied by the access layer like any token's namespaces; lists (/conversations) are refused.
+_JWT_CORE_PREFIXES = ("/conversations/{conversation_id}", "/messages/{message_id}")
 
 
 def jwt_operation(op: Operation) -> Operation:
     """The operation a request authenticated by a channel JWT runs instead of ``op``: the
-    Channel API's own; any other route refuses the JWT (401)."""
+    Channel API's own, or a Core API route under one conversation or message; any other route
+    refuses the JWT (401)."""
     if op.operation_id in _JWT_OPERATIONS:
         return op
     if op.operation_id == "update-channel":
         return _JWT_UPDATE_CHANNEL
-    raise Unauthorized("A channel JWT authenticates only the Channel API routes of its channel")
+    if op.front and op.path.startswith(_JWT_CORE_PREFIXES):
+        return op
+    raise Unauthorized(
+        "A channel JWT authenticates only the Channel API routes of its channel and the "
+        "routes of its channel's conversations and messages"
+    )
 
 
 # --- Porch's admin routes ---------------------------------------------------------------------

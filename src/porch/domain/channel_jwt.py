@@ -2,9 +2,9 @@
 
 The JWT is HS256, signed with the secret of the channel's application; its claims are ``iss``
 (the application's uid), ``sub`` (the channel, ``cha_…``, which must be the channel the path
-names), ``jti`` (random, accepted once) and ``exp`` (a few seconds ahead; at most
-``MAX_LIFETIME_SECONDS``). Every failure is a 401; nothing about the channel is revealed beyond
-"this token does not authenticate this channel".
+names on the Channel API's routes), ``jti`` (random, accepted once) and ``exp`` (a few seconds
+ahead; at most ``MAX_LIFETIME_SECONDS``). Every failure is a 401; nothing about the channel is
+revealed beyond "this token does not authenticate this channel".
 """
 
 from __future__ import annotations
@@ -36,8 +36,11 @@ def looks_like_jwt(header: str | None) -> bool:
     return scheme.lower() == "bearer" and token.strip().count(".") == 2
 
 
-async def authenticate(db: Database, *, header: str, channel_ref: str) -> Principal:
+async def authenticate(db: Database, *, header: str, channel_ref: str | None) -> Principal:
     """The caller a valid channel JWT for ``channel_ref`` stands for; Unauthorized otherwise.
+    ``channel_ref`` is None on the Core API routes a JWT also authenticates (a conversation's
+    or a message's): the JWT's ``sub`` then names the channel, whose conversations alone the
+    principal sees (``Principal.partner_channel_id``).
 
     The JWT id is recorded (until the token expires) in the same step, so the same token
     is accepted once.
@@ -48,7 +51,9 @@ async def authenticate(db: Database, *, header: str, channel_ref: str) -> Princi
     except jwt.PyJWTError as exc:
         raise Unauthorized("The bearer token is not a valid JWT") from exc
     sub = unverified.get("sub")
-    if not isinstance(sub, str) or sub != channel_ref:
+    if not isinstance(sub, str):
+        raise Unauthorized("The JWT's sub must be a channel id")
+    if channel_ref is not None and sub != channel_ref:
         raise Unauthorized("The JWT's sub must be the channel id of the request's path")
     key = ids.decode(ids.CHANNEL, sub)
     partner = None if key is None else await store.partner_for_jwt(db, channel_id=key)

@@ -44,6 +44,9 @@ class Principal:
             shared=self.shared or self.provisioning,
             private=self.private,
             team_ids=sorted(self.team_ids),
+            # A channel JWT sees the conversations of its channel (store.conversations.visible).
+            partner=self.partner_channel_id is not None,
+            partner_channel=self.partner_channel_id or 0,
         )
 
     def require(self, permission: str) -> None:

@@ -86,11 +86,18 @@ _visible_inbox = (
     .where(ci.c.conversation_id == t.c.id, owned_by_visible(inboxes))
 )
 _any_inbox = sa.select(ci.c.inbox_id).where(ci.c.conversation_id == t.c.id)
+_on_partner_channel = sa.select(messages.c.id).where(
+    messages.c.conversation_id == t.c.id,
+    messages.c.channel_id == sa.bindparam("partner_channel", type_=sa.BigInteger),
+)
 # A conversation is visible through any inbox it is in that the token sees; one in no inbox (a
-# discussion among teammates) is company-level and visible to shared tokens.
+# discussion among teammates) is company-level and visible to shared tokens. A partner's
+# channel JWT (``Principal.partner_channel_id``, which has no namespace) sees the conversations
+# with a message on its channel, whichever inboxes they are in.
 visible = sa.or_(
     sa.exists(_visible_inbox),
     sa.and_(~sa.exists(_any_inbox), sa.bindparam("shared", type_=sa.Boolean)),
+    sa.and_(sa.bindparam("partner", type_=sa.Boolean), sa.exists(_on_partner_channel)),
 )
 
 # The same for a page, given the keys of the inboxes the token sees (``inbox_sight``): a probe
