@@ -15,6 +15,7 @@ import httpx
 from porch.client import _base
 from porch.client._base import JSON, Params
 from porch.client._pacing import Pacer, RateLimit
+from porch.client._transport import WireTransport, proxied
 from porch.client.errors import TransportError, error_for
 from porch.client.resources import (
     Accounts,
@@ -47,7 +48,8 @@ class AsyncClient:
     ``retry_unsafe=True``; at most ``max_retries`` times, never waiting more than ``max_wait``
     seconds at once. Concurrent tasks of one event loop share one client and its pacing:
     twenty calls at once do not overrun a budget of ten. ``connections`` spreads concurrent
-    calls over that many connection pools (worth it for bulk work with many calls in flight).
+    calls over that many connection pools when httpx's own transport is used (worth it for bulk
+    work with many calls in flight).
     """
 
     def __init__(
@@ -64,11 +66,15 @@ class AsyncClient:
         backoff: float = 0.5,
         connections: int = 1,
     ) -> None:
-        # ``connections`` httpx clients, taken in turn: one connection pool's bookkeeping costs
-        # more per request the more requests wait on it (with 16 in flight, twice the CPU of
-        # 16 pools of one), and a bulk caller (the contact sync) keeps many in flight. They share
-        # one TLS context: making one loads the CA bundle, tens of milliseconds each.
+        # Requests go over porch.client.wire (a fraction of httpcore's CPU per request) unless
+        # a proxy is configured or a transport given. With httpx's own transport, ``connections``
+        # httpx clients are taken in turn: one connection pool's bookkeeping costs more per
+        # request the more requests wait on it. They share one TLS context: making one loads
+        # the CA bundle, tens of milliseconds each.
         tls = httpx.create_ssl_context()
+        if transport is None and not proxied():
+            # The wire transport has no per-pool bookkeeping to spread: one client will do.
+            transport = WireTransport(ssl_context=tls, limit=max(100, connections))
         self._pool = [
             httpx.AsyncClient(
                 verify=tls,
