@@ -4,7 +4,9 @@
 batch (rows of many tables plus the sync's state) is one transaction, so the cursor is saved
 exactly when the rows it covers are, and an interrupted run resumes from the last commit.
 Rows are merged on their primary keys (delete the staged keys, insert the stage), a child
-table's rows are replaced per refetched parent, history tables only gain rows.
+table's rows are replaced per refetched parent, history tables only gain rows. During a first
+load, rows whose keys (and parents) the destination never wrote are inserted without the merge's
+join against the whole table (``loaded.py``), so a batch costs the same at any table size.
 
 ``DltDestination`` (``dlt_dest.py``) hands the same batches to dlt for the warehouses teams use
 (BigQuery, Snowflake, Redshift, Databricks, Parquet files…): a destination name and dlt's own
@@ -20,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from porch.sync.warehouse.loaded import Known
 from porch.sync.warehouse.schema import BOOL, DOUBLE, INT, JSON, STRING, TIMESTAMP, Table
 
 Row = dict[str, Any]
@@ -49,6 +52,9 @@ class Batch:
     # Every row's ``_synced_at`` (set when the batch is committed); a row's ``_deleted`` is
     # false unless the row says otherwise.
     synced_at: dt.datetime | None = None
+    # Part of a first load: the destination may insert the rows it knows it never wrote
+    # without merging them (``loaded.py``).
+    loading: bool = False
 
     def add(self, table: str, rows: list[Row]) -> None:
         self.rows.setdefault(table, []).extend(rows)
@@ -172,6 +178,8 @@ class SqlDestination:
             self._db = psycopg.connect(url, autocommit=True)
         else:
             raise ValueError(f"not a DuckDB file or PostgreSQL URL: {url}")
+        # Per table, the keys this run's first-load batches have written (``loaded.py``).
+        self._known: dict[str, Known] = {}
         self._exec(f"CREATE SCHEMA IF NOT EXISTS {q(dataset)}")
         self._exec(
             f"CREATE TABLE IF NOT EXISTS {self._t(STATE_TABLE)} (id INTEGER PRIMARY KEY,"
@@ -240,6 +248,7 @@ class SqlDestination:
 
     def truncate(self, tables: list[str]) -> None:
         for name in tables:
+            self._known.pop(name, None)
             if self._columns(name):
                 self._exec(f"DELETE FROM {self._t(name)}")
 
@@ -252,13 +261,18 @@ class SqlDestination:
         self, tables: dict[str, Table], batch: Batch, state: dict[str, Any]
     ) -> dict[str, Counts]:
         counts: dict[str, Counts] = {}
+        # Rows inserted as new, remembered once the transaction is committed.
+        written: list[tuple[Known, list[Row]]] = []
         self._begin()
         try:
             for name in sorted(set(batch.rows) | set(batch.parents)):
                 table = tables.get(name)
                 if table is None:  # blocked
                     continue
-                counts[name] = self._write(table, batch, batch.parents.get(name))
+                if batch.loading:
+                    counts[name] = self._load(table, batch, written)
+                else:
+                    counts[name] = self._write(table, batch, self._rows(table, batch))
             for name, ids in sorted(batch.gone.items()):
                 if name in tables and ids:
                     counts.setdefault(name, Counts()).deleted += self._flag(name, sorted(ids))
@@ -271,6 +285,8 @@ class SqlDestination:
             self._rollback()
             raise
         self._commit()
+        for known, rows in written:
+            known.add(rows)
         return counts
 
     def _p(self) -> str:
@@ -287,20 +303,57 @@ class SqlDestination:
         with contextlib.suppress(Exception):
             self._exec("ROLLBACK")
 
-    def _write(self, table: Table, batch: Batch, parents: set[str] | None) -> Counts:
-        rows = batch.rows.get(table.name, [])
+    @staticmethod
+    def _rows(table: Table, batch: Batch) -> list[Row]:
+        """The batch's rows of ``table``, one per key (the last read wins): a key staged twice
+        would be inserted twice."""
+        unique: dict[tuple[Any, ...], Row] = {}
+        for row in batch.rows.get(table.name, []):
+            unique[tuple(row.get(k) for k in table.key)] = row
+        return list(unique.values())
+
+    def _load(self, table: Table, batch: Batch, written: list[tuple[Known, list[Row]]]) -> Counts:
+        """A first load's write: rows never written inserted as they are, the rest merged."""
+        known = self._known.get(table.name)
+        if known is None:
+            known = self._known[table.name] = Known(table)
+            if self._scalar(f"SELECT count(*) FROM {self._t(table.name)}"):
+                # A resumed load: what the table holds, read once.
+                cols = [*table.key, *([table.parent] if table.parent else [])]
+                found = self._exec(
+                    f"SELECT {', '.join(q(c) for c in cols)} FROM {self._t(table.name)}"
+                ).fetchall()
+                known.load(found)
+        new, old, parents = known.split(
+            self._rows(table, batch), batch.parents.get(table.name, set())
+        )
+        counts = self._write(table, batch, old, parents) if old or parents else Counts()
+        if new:
+            stage = f"_new_{table.name}"
+            self._stage(stage, table, new, batch)
+            names = ", ".join(q(c) for c in table.all_columns)
+            target = self._t(table.name)
+            self._exec(f"INSERT INTO {target} ({names}) SELECT {names} FROM {q(stage)}")
+            self._drop(stage)
+            counts.inserted += len(new)
+            written.append((known, new))
+        return counts
+
+    def _write(
+        self, table: Table, batch: Batch, rows: list[Row], parents: set[str] | None = None
+    ) -> Counts:
+        """``rows`` (one per key) merged into ``table``; for a child table, the sets of
+        ``parents`` (all the batch replaces when None) replaced by them."""
+        if parents is None:
+            parents = batch.parents.get(table.name)
         cols = table.all_columns
         key = table.key
-        # One row per key (the last read wins): a key staged twice would be inserted twice.
-        unique: dict[tuple[Any, ...], Row] = {}
-        for row in rows:
-            unique[tuple(row.get(k) for k in key)] = row
         stage = f"_stage_{table.name}"
-        self._stage(stage, table, list(unique.values()), batch)
+        self._stage(stage, table, rows, batch)
         target = self._t(table.name)
         on = " AND ".join(f"t.{q(k)} = s.{q(k)}" for k in key)
         names = ", ".join(q(c) for c in cols)
-        n = len(unique)
+        n = len(rows)
         if table.history:
             found = self._scalar(f"SELECT count(*) FROM {q(stage)} s JOIN {target} t ON {on}")
             self._exec(

@@ -97,6 +97,8 @@ class WarehouseSync:
         return any(n in self.tables for n in names)
 
     async def commit(self, batch: Batch) -> None:
+        # A first load's batches may skip the merge for rows the destination never wrote.
+        batch.loading = self.state.get("backfill") is not None
         await self.write.commit(batch, self.state)
 
     # --- setup --------------------------------------------------------------------------------
