@@ -67,7 +67,7 @@ class Partner:
                 kind = orjson.loads(call.body).get("type")
                 if kind == "authorization":
                     self._answer({"type": "success", "webhook_url": outer.url + "/hook/one"})
-                elif kind == "message":
+                elif kind in ("message", "message_autoreply"):
                     self._answer({"type": "success", **outer.message_reply})
                 else:
                     self._answer({})
@@ -583,3 +583,102 @@ def test_a_channel_jwt_reaches_its_channels_conversations_and_messages_only(
         algorithm="HS256",
     )
     assert s.company.client(forged).get(f"/conversations/{conv}").status_code == 401
+
+
+def _import(s: Setup, ext_id: str, inbox: str | None = None, **extra: Any) -> dict[str, Any]:
+    """Import a message from Jim into the partner's inbox (or ``inbox``); the message."""
+    body = {
+        "sender": {"handle": "jim-chat", "name": "Jim Halpert"},
+        "to": ["sabre"],
+        "body": f"Imported {ext_id}",
+        "external_id": ext_id,
+        "created_at": int(time.time()) - 3600,
+        "type": "custom",
+        **extra,
+    }
+    body.setdefault("metadata", {"is_inbound": True})
+    answer = s.api.ok("POST", f"/inboxes/{inbox or s.inbox}/imported_messages", 202, json=body)
+    return s.api.message(answer["message_uid"])  # type: ignore[no-any-return]
+
+
+def test_an_imported_message_is_announced_to_the_partner(setup: Setup) -> None:
+    s = setup
+    _authorized(s)
+    conv = _conv(_inbound(s, "in-1", "chat-1", "Is the paper in stock?"))
+    # Into the partner's conversation: its external conversation id comes along.
+    first = _import(s, "imp-1", conversation_id=conv)
+    [call] = _wait(lambda: s.partner.of("message_imported"))
+    assert call.path == "/hook/one"
+    verify(s.secret, call)
+    sent = orjson.loads(call.body)
+    assert sent["type"] == "message_imported"
+    assert sent["payload"]["id"] == first["id"]
+    assert sent["payload"]["body"] == first["body"] and sent["payload"]["is_inbound"] is True
+    assert sent["metadata"] == {
+        "external_conversation_id": "chat-1",
+        "external_conversation_ids": ["chat-1"],
+    }
+    # Into a new conversation threaded by the importer's own reference.
+    second = _import(s, "imp-2", metadata={"is_inbound": True, "thread_ref": "legacy-7"})
+    assert _wait(lambda: len(s.partner.of("message_imported")) == 2)
+    call = s.partner.of("message_imported")[1]
+    verify(s.secret, call)
+    sent = orjson.loads(call.body)
+    assert sent["payload"]["id"] == second["id"]
+    assert sent["metadata"] == {
+        "external_conversation_id": "legacy-7",
+        "external_conversation_ids": ["legacy-7"],
+    }
+    # The same external id again imports nothing and calls nobody; an inbox without a partner
+    # channel calls nobody either.
+    assert _import(s, "imp-2", metadata={"is_inbound": True})["id"] == second["id"]
+    plain = s.api.ok("POST", f"/teams/{s.company.team_id}/inboxes", 201, json={"name": "Plain"})
+    _import(s, "imp-3", inbox=plain["id"])
+    time.sleep(1.0)
+    assert len(s.partner.of("message_imported")) == 2
+    # The partner's plain messages were never called for the imports.
+    assert s.partner.of("message") == []
+
+
+def test_a_rules_automatic_reply_reaches_the_partner_as_message_autoreply(
+    setup: Setup,
+) -> None:
+    s = setup
+    api = s.api
+    folder = api.ok(
+        "POST",
+        f"/teams/{s.company.team_id}/message_template_folders",
+        201,
+        json={"name": "Auto"},
+    )
+    template = api.ok(
+        "POST",
+        f"/message_template_folders/{folder['id']}/message_templates",
+        201,
+        json={"name": "Away", "body": "We are at the Sabre launch; back soon."},
+    )
+    api.ok(
+        "POST",
+        "/porch/rules",
+        201,
+        json={
+            "name": "Away",
+            "triggers": [{"type": "inbound_message"}],
+            "conditions": [{"type": "channel", "channel_ids": [s.channel]}],
+            "actions": [{"type": "reply_template", "template_id": template["id"]}],
+        },
+    )
+    _authorized(s)
+    s.partner.message_reply = {"external_id": "auto-1", "external_conversation_id": "chat-1"}
+    conv = _conv(_inbound(s, "in-1", "chat-1", "Anyone there?"))
+    [auto] = _wait(lambda: s.partner.of("message_autoreply"))
+    assert auto.path == "/hook/one"
+    verify(s.secret, auto)
+    payload = orjson.loads(auto.body)["payload"]
+    assert "back soon" in payload["body"] and payload["is_inbound"] is False
+    assert _conv(payload) == conv
+    assert s.partner.of("message") == []
+    # A teammate's reply is a plain message.
+    api.ok("POST", f"/conversations/{conv}/messages", 202, json={"body": "Hi", "to": ["jim-chat"]})
+    assert _wait(lambda: s.partner.of("message"))
+    assert len(s.partner.of("message_autoreply")) == 1

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from porch import ids
-from porch.domain import teammates
+from porch.domain import partner_channels, teammates
 from porch.domain.errors import BadRequest, not_found
 from porch.domain.messages import (
     Incoming,
@@ -442,4 +442,12 @@ async def do_import(
             )
         if tag_names:
             await _tag_by_names(tx, principal=principal, conv=conv, names=tag_names)
+        # A partner channel of the inbox hears of the import (Front's message_imported).
+        await partner_channels.queue_message_imported(
+            tx,
+            company_id=company_id,
+            inbox_id=inbox.id,
+            message_id=written.id,
+            conversation_id=conv.id,
+        )
         return written

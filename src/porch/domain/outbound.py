@@ -217,7 +217,9 @@ async def do_send(
                 body_format="html" if channel.type == "smtp" else "markdown",
                 thread_ref=None,
                 external_id=None,
-                metadata={},
+                # A rule's reply is automatic: email marks it Auto-Submitted, a partner channel
+                # gets it as message_autoreply.
+                metadata={"auto": True} if principal.rule_id is not None else {},
                 at=at,
                 author_id=author_id,
             ),

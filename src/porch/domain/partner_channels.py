@@ -6,8 +6,13 @@ queues ``authorization`` (``{"type":"authorization","payload":{"channel_id":"cha
 app's channel base URL: the channel's ``settings.webhook_url`` as sent, else the application's
 ``webhook_url``. The partner's reply ``{"type":"success","webhook_url":…}`` becomes the
 channel's ``webhook_url`` (where ``message`` goes). Deleting the link queues an HTTP DELETE to
-that URL (no body) and refuses the channel's JWTs from then on. These calls are rows of
-``partner_deliveries``, attempted and retried by the outbound worker.
+that URL (no body) and refuses the channel's JWTs from then on. A message imported into the
+channel's inbox (``POST /inboxes/{id}/imported_messages``) queues ``message_imported``
+(``{"type":"message_imported","payload":<message>,"metadata":{"external_conversation_id",
+"external_conversation_ids"}}``) to that URL too. These calls are rows of
+``partner_deliveries``, attempted and retried by the outbound worker
+(``workers/partner_calls.py``). Replies and automatic replies (a rule's template reply:
+``message_autoreply``) are outbox rows, like any sent message (``workers/outbound.py``).
 
 Every call to a partner or to a custom channel's ``webhook_url`` is signed as Front signs
 them: ``x-front-request-timestamp`` (ms) and ``x-front-signature`` = base64 HMAC-SHA256 over
@@ -30,6 +35,7 @@ from porch.domain.errors import BadRequest
 from porch.domain.principal import Principal
 from porch.events import log
 from porch.store import channel_api as store
+from porch.store import channels as channels_store
 from porch.store import conversations as conversations_store
 from porch.store import crud
 from porch.store import secrets as secrets_store
@@ -131,6 +137,47 @@ async def _queue(
         created_at=now,
         updated_at=now,
     )
+
+
+def imported_message_ref(body: str) -> int | None:
+    """The key of the message a queued ``message_imported`` call is about (its body holds the
+    message's id until the worker renders the whole message at the attempt)."""
+    data = orjson.loads(body)
+    ref = data.get("payload", {}).get("id") if isinstance(data, dict) else None
+    return ids.decode(ids.MESSAGE, ref) if isinstance(ref, str) else None
+
+
+async def queue_message_imported(
+    tx: Connection, *, company_id: int, inbox_id: int, message_id: int, conversation_id: int
+) -> None:
+    """Tell each partner channel of ``inbox_id`` that a message was imported into it. The
+    metadata names the conversation's external ids as the import left them: every
+    ``thread_ref`` of its messages (first seen first) and, as ``external_conversation_id``,
+    the latest (null when it has none)."""
+    partners = await store.partners_of_inbox(tx, company_id=company_id, inbox_id=inbox_id)
+    if not partners:
+        return
+    refs = await store.thread_refs_of(tx, company_id=company_id, conversation_id=conversation_id)
+    body = {
+        "type": "message_imported",
+        # The whole message is rendered when the call is made (workers/partner_calls.py).
+        "payload": {"id": ids.encode(ids.MESSAGE, message_id)},
+        "metadata": {
+            "external_conversation_id": refs[-1] if refs else None,
+            "external_conversation_ids": refs,
+        },
+    }
+    for partner in partners:
+        channel = await channels_store.get(tx, company_id=company_id, key=partner.channel_id)
+        url = (channel.settings.get("webhook_url") if channel else None) or partner.base_url
+        await _queue(
+            tx,
+            company_id=company_id,
+            channel_id=partner.channel_id,
+            kind="message_imported",
+            url=str(url),
+            body=orjson.dumps(body).decode(),
+        )
 
 
 async def application_for(

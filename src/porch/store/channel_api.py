@@ -1,5 +1,6 @@
 """Rows and queries of the Channel API: partner channels and their applications, JWT ids seen,
-partner deliveries (authorization, delete), calls and application message templates."""
+partner deliveries (authorization, delete, message_imported), calls and application message
+templates."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from porch.store.tables import (
     applications,
     channel_calls,
     channel_jwt_ids,
+    channels,
     companies,
     messages,
     partner_channels,
@@ -120,6 +122,47 @@ async def partner_for_jwt(conn: Reader, *, channel_id: int) -> Partner | None:
 async def partner(conn: Reader, *, company_id: int, channel_id: int) -> Partner | None:
     row = await conn.fetch_one(_PARTNER, company_id=company_id, channel_id=channel_id)
     return Partner.from_row(row) if row else None
+
+
+_PARTNERS_OF_INBOX = Query(
+    _partner.where(
+        pc.c.company_id == sa.bindparam("company_id"),
+        pc.c.state != "deleted",
+        pc.c.channel_id.in_(
+            sa.select(channels.c.id).where(
+                channels.c.company_id == sa.bindparam("company_id"),
+                channels.c.inbox_id == sa.bindparam("inbox_id"),
+            )
+        ),
+    ).order_by(pc.c.channel_id)
+)
+
+
+async def partners_of_inbox(conn: Reader, *, company_id: int, inbox_id: int) -> list[Partner]:
+    """The partner channels of an inbox that are not unlinked."""
+    rows = await conn.fetch_all(_PARTNERS_OF_INBOX, company_id=company_id, inbox_id=inbox_id)
+    return [Partner.from_row(r) for r in rows]
+
+
+_THREAD_REFS = Query(
+    sa.select(messages.c.thread_ref)
+    .where(
+        messages.c.company_id == sa.bindparam("company_id"),
+        messages.c.conversation_id == sa.bindparam("conversation_id"),
+        messages.c.thread_ref.is_not(None),
+        messages.c.is_draft == sa.false(),
+    )
+    .order_by(messages.c.created_at, messages.c.id)
+)
+
+
+async def thread_refs_of(conn: Reader, *, company_id: int, conversation_id: int) -> list[str]:
+    """The external conversation ids (``thread_ref``) of a conversation's messages, each once,
+    in the order they first appeared."""
+    rows = await conn.fetch_all(
+        _THREAD_REFS, company_id=company_id, conversation_id=conversation_id
+    )
+    return list(dict.fromkeys(str(r["thread_ref"]) for r in rows))
 
 
 async def application_by_uid(conn: Reader, *, company_id: int, uid: str) -> Row | None:

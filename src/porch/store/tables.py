@@ -1097,7 +1097,7 @@ partner_deliveries = sa.Table(
     _pk(),
     _company(),
     sa.Column("channel_id", Key, sa.ForeignKey("channels.id"), nullable=False),
-    # authorization | delete
+    # authorization | delete | message_imported
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("url", sa.Text, nullable=False),
     sa.Column("body", sa.Text, nullable=False),

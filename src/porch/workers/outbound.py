@@ -4,7 +4,8 @@
 Every API process runs the loop. A due row (pending, ``next_attempt_at`` passed) is claimed with
 a conditional UPDATE that moves ``next_attempt_at`` a lease ahead, so one process attempts it;
 if that process dies mid-attempt the lease runs out and another one tries again. The POST body
-is ``{"type": "message", "payload": <Front's message object>}``. A 2xx answer delivers the
+is ``{"type": "message", "payload": <Front's message object>}`` (``message_autoreply`` for a
+rule's automatic reply on a partner channel). A 2xx answer delivers the
 message (``delivery_status`` sent); anything else (or no answer) is retried after an
 exponential backoff, and after the last attempt the message has failed (``delivery_status``
 failed, ``error_type`` set, Front's ``sending_error`` event). Rows live in the database, so
@@ -21,27 +22,25 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import orjson
 
-from porch.api.http import Request
-from porch.api.shapes import message_json
 from porch.domain import partner_channels as partners
-from porch.domain.messages import MessageView, files_of
 from porch.events import log
 from porch.store import channel_api as channel_api_store
 from porch.store import channels as channels_store
 from porch.store import crud
 from porch.store import messages as messages_store
 from porch.store import outbox as store
-from porch.store import teammates as teammates_store
+from porch.store.channel_api import Partner
 from porch.store.db import Connection, Database
+from porch.store.messages import Message
 from porch.store.outbox import OutboxRow
 from porch.store.tables import messages, outbox
 from porch.timeutil import now_ms
-from porch.workers import partner_calls
+from porch.workers import message_payload, partner_calls
 
 logger = logging.getLogger("porch.outbound")
 
@@ -80,30 +79,12 @@ class Outcome:
 Attempt = Callable[[OutboxRow], Awaitable[Outcome]]
 
 
-class _Links:
-    """What the message shape needs of a request: the server's public address."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url.rstrip("/")
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-
-async def _payload(db: Database, row: OutboxRow, base_url: str) -> bytes | None:
-    msg = await messages_store.get(db, company_id=row.company_id, key=row.message_id)
-    if msg is None:
-        return None
-    recipients = await messages_store.recipients_of(db, company_id=row.company_id, keys=[msg.id])
-    author = None
-    if msg.author_id is not None:
-        found = await teammates_store.many(db, company_id=row.company_id, keys=[msg.author_id])
-        author = found[0] if found else None
-    files = await files_of(db, company_id=row.company_id, msgs=[msg])
-    view = MessageView(msg, recipients.get(msg.id, []), author, tuple(files.get(msg.id, [])))
-    # The shape only reads base_url and url() of the request.
-    shaped = message_json(cast(Request, _Links(base_url)), view)
-    return orjson.dumps({"type": "message", "payload": shaped})
+def _call_type(msg: Message | None, partner: Partner | None) -> str:
+    """``message_autoreply`` for an automatic reply (a rule's, ``metadata.auto``) on a partner
+    channel (NOTES §8), else ``message``."""
+    if partner is not None and msg is not None and msg.meta.get("auto") is True:
+        return "message_autoreply"
+    return "message"
 
 
 async def _attempt(
@@ -116,9 +97,14 @@ async def _attempt(
     url = channel.settings.get("webhook_url") if channel is not None else None
     if channel is None or not url:
         return Outcome("the channel has no webhook_url")
-    body = await _payload(db, row, base_url)
-    if body is None:
+    shaped = await message_payload.render(
+        db, company_id=row.company_id, message_id=row.message_id, base_url=base_url
+    )
+    if shaped is None:
         return Outcome("the message no longer exists")
+    msg = await messages_store.get(db, company_id=row.company_id, key=row.message_id)
+    partner = await channel_api_store.partner(db, company_id=row.company_id, channel_id=channel.id)
+    body = orjson.dumps({"type": _call_type(msg, partner), "payload": shaped})
     secret = await partners.signing_secret(db, channel=channel)
     try:
         resp = await client.post(
@@ -265,7 +251,9 @@ async def deliver_due(
         return await _attempt(db, client, row, base_url)
 
     made = await work_due(db, kind="custom_webhook", policy=policy, attempt=attempt)
-    return made + await partner_calls.deliver_due(db, policy=policy, client=client)
+    return made + await partner_calls.deliver_due(
+        db, base_url=base_url, policy=policy, client=client
+    )
 
 
 async def run_outbound(
