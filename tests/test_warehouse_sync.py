@@ -329,3 +329,93 @@ def test_parquet_through_dlt(
         " ORDER BY updated_at"
     )
     assert (convs[0], "untag") in untags and (convs[1], "tag") in untags
+
+
+class _Lists:
+    """A Reader's ``all``/``get`` over fixed inbox lists; B's second page held back until
+    released."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.pages: dict[str, Any] = {
+            "/inboxes/A/conversations": {"_results": [{"id": "c1"}, {"id": "c2"}]},
+            "/inboxes/B/conversations": {
+                "_results": [{"id": "c2"}],
+                "_pagination": {"next": "/inboxes/B/more"},
+            },
+            "/inboxes/B/more": {"_results": [{"id": "c3"}]},
+        }
+
+    async def all(self, path: str, params: Any = None) -> list[dict[str, Any]]:
+        return [{"id": "A"}, {"id": "B"}]
+
+    async def get(self, path: str, params: Any = None) -> Any:
+        if path == "/inboxes/B/more":
+            await self.release.wait()
+        return self.pages[path]
+
+
+def test_inbox_index_says_only_what_every_list_confirms() -> None:
+    from porch.sync.warehouse.inboxes import InboxIndex
+
+    async def go() -> None:
+        lists = _Lists()
+        index = InboxIndex(lists)  # type: ignore[arg-type]
+        index.start()
+        for _ in range(10):
+            await asyncio.sleep(0)
+        # A is read whole, B's first page only: c2 is in both (known), c1 may be in B's
+        # rest (unknown).
+        assert index.lookup("c2") == ["A", "B"]
+        assert index.lookup("c1") is None
+        lists.release.set()
+        await index.finished()
+        assert index.lookup("c1") == ["A"]
+        assert index.lookup("c3") == ["B"]
+        # In no listed inbox: maybe in one the token does not list, so read per conversation.
+        assert index.lookup("c9") is None
+        await index.stop()
+
+    asyncio.run(go())
+
+
+def test_conversation_inboxes_from_the_inbox_lists(
+    dunder_mifflin: Company, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inboxes' lists replace one request per conversation and land the same tables,
+    a conversation in no inbox (a discussion) read per conversation."""
+    if dunder_mifflin.server.backend != "sqlite":
+        pytest.skip("the sync reads the API; one server backend is enough")
+    from porch.sync.warehouse import backfill
+
+    _seed(dunder_mifflin, 6)
+    dunder_mifflin.api.ok(
+        "POST",
+        "/conversations",
+        201,
+        json={
+            "type": "discussion",
+            "subject": "Lunch",
+            "teammate_ids": [dunder_mifflin.admin_id],
+            "comment": {"body": "Pizza?"},
+        },
+    )
+    original = backfill.index
+
+    async def without(sync: Any, on: bool) -> None:
+        await original(sync, False)
+
+    async def complete(sync: Any, on: bool) -> None:
+        await original(sync, on)
+        if on and sync.read.inbox_index is not None:
+            await sync.read.inbox_index.finished()
+
+    monkeypatch.setattr(backfill, "index", without)
+    per_conversation = _run(dunder_mifflin, f"duckdb:///{tmp_path / 'a.duckdb'}")
+    monkeypatch.setattr(backfill, "index", complete)
+    listed = _run(dunder_mifflin, f"duckdb:///{tmp_path / 'b.duckdb'}")
+    assert per_conversation.conversations == listed.conversations >= 7
+    # Six conversations' reads saved, at most a few list pages spent (one per inbox).
+    assert listed.requests <= per_conversation.requests - 6 + 5
+    assert _dump(tmp_path / "a.duckdb") == _dump(tmp_path / "b.duckdb")
+    assert _count(tmp_path / "b.duckdb", "conversation_inbox") >= 6

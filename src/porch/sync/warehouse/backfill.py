@@ -3,10 +3,11 @@ killed run resumes at its last commit): reference objects, recent conversations,
 contacts, older conversations, older contacts, the event log.
 
 Conversations: the list is read page by page (its cursor is the resume point); while one
-page's conversations are read (messages, comments, inboxes, followers: many requests in
-flight), the next page is fetched and the next pages' conversations started, up to ``AHEAD``
-pages, and a page's rows join the batch only once all of it is read, in list order, so a
-committed cursor never skips a conversation.
+page's conversations are read (messages, comments, followers: many requests in flight; their
+inboxes from the inboxes' own lists where those say it exactly, ``inboxes.py``), the next page
+is fetched and the next pages' conversations started, up to ``AHEAD`` pages, and a page's rows
+join the batch only once all of it is read, in list order, so a committed cursor never skips a
+conversation.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from porch.sync.warehouse import incremental
 from porch.sync.warehouse import rows as make
 from porch.sync.warehouse.destinations import Batch
+from porch.sync.warehouse.inboxes import InboxIndex
 from porch.sync.warehouse.reader import JSON, PAGE
 
 if TYPE_CHECKING:
@@ -161,9 +163,33 @@ async def contact_pages(sync: WarehouseSync, *, recent: bool) -> None:
 
 async def run(sync: WarehouseSync) -> None:
     """The stages from the saved one on."""
-    fill, state = sync.state["backfill"], sync.state
+    fill = sync.state["backfill"]
     if fill.get("started") is None:
         fill["started"] = sync.now()
+    try:
+        await stages(sync)
+    finally:
+        await index(sync, False)
+    sync.state.pop("backfill", None)
+    sync.state["loaded"] = True
+    await sync.commit(Batch())
+
+
+async def index(sync: WarehouseSync, on: bool) -> None:
+    """The conversation stages read conversation inboxes from the inboxes' lists
+    (``inboxes.py``); nothing after them does (the event log's refetches must read what a
+    conversation's inboxes are now)."""
+    read = sync.read
+    if on and read.inbox_index is None and sync.want("conversation_inbox"):
+        read.inbox_index = InboxIndex(read)
+        read.inbox_index.start()
+    elif not on and read.inbox_index is not None:
+        await read.inbox_index.stop()
+        read.inbox_index = None
+
+
+async def stages(sync: WarehouseSync) -> None:
+    fill, state = sync.state["backfill"], sync.state
     for stage in STAGES[STAGES.index(fill["stage"]) :]:
         if fill["stage"] != stage:
             fill["stage"], fill["next"] = stage, None
@@ -177,6 +203,7 @@ async def run(sync: WarehouseSync) -> None:
             if stage == "conversations" and fill.get("next") == "done":
                 continue
             if sync.want("conversation"):
+                await index(sync, True)
                 await conversation_pages(sync, recent=stage == "recent_conversations")
             if stage == "recent_conversations":
                 # The rest of the list starts where the recent window ended.
@@ -193,7 +220,5 @@ async def run(sync: WarehouseSync) -> None:
             else:
                 state["contacts_after"] = float(fill["contacts_mark"]) - OVERLAP
         elif stage == "events":
+            await index(sync, False)
             await incremental.events(sync, refetch_after=float(fill["started"]) - OVERLAP)
-    state.pop("backfill", None)
-    state["loaded"] = True
-    await sync.commit(Batch())

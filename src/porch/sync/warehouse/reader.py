@@ -19,6 +19,7 @@ from porch.sync.warehouse.schema import MESSAGE_CHILDREN, Table
 
 if TYPE_CHECKING:
     from porch.sync.warehouse.engine import Summary
+    from porch.sync.warehouse.inboxes import InboxIndex
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -60,6 +61,8 @@ class Reader:
         self.tables: dict[str, Table] = {}
         self.concurrency = max(1, concurrency)
         self._sem = asyncio.Semaphore(self.concurrency)
+        # A first load's conversation inboxes from the inboxes' lists (``inboxes.py``).
+        self.inbox_index: InboxIndex | None = None
 
     def want(self, *names: str) -> bool:
         return any(n in self.tables for n in names)
@@ -136,8 +139,12 @@ class Reader:
             reads["messages"] = self.all(f"{base}/messages", {"limit": PAGE})
         if self.want("comment") and "comments" in parts:
             reads["comments"] = self.all(f"{base}/comments")
+        listed: list[str] | None = None
         if self.want("conversation_inbox") and "inboxes" in parts:
-            reads["inboxes"] = self.all(f"{base}/inboxes")
+            if self.inbox_index is not None:
+                listed = self.inbox_index.lookup(cid)
+            if listed is None:
+                reads["inboxes"] = self.all(f"{base}/inboxes")
         if self.want("conversation_follower") and "followers" in parts:
             reads["followers"] = self.all(f"{base}/followers")
         got = dict(zip(reads, await gather_all(reads.values()), strict=True))
@@ -146,10 +153,8 @@ class Reader:
         batch.add("conversation", [make.conversation(c, str(latest["id"]) if latest else None)])
         for name, rows in make.conversation_children(c).items():
             batch.add(name, rows)
-        batch.add(
-            "conversation_inbox",
-            [{"conversation_id": cid, "inbox_id": i["id"]} for i in got.get("inboxes", [])],
-        )
+        inboxes = [str(i["id"]) for i in got.get("inboxes", [])] if listed is None else listed
+        batch.add("conversation_inbox", [{"conversation_id": cid, "inbox_id": i} for i in inboxes])
         batch.add(
             "conversation_follower",
             [{"conversation_id": cid, "teammate_id": t["id"]} for t in got.get("followers", [])],
@@ -159,7 +164,7 @@ class Reader:
             ("conversation_inbox", "inboxes"),
             ("conversation_follower", "followers"),
         ):
-            if part in reads:
+            if part in reads or (part == "inboxes" and listed is not None):
                 batch.replace(child, cid)
         for m in messages:
             for name, rows in make.message(m, cid).items():
