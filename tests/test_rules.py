@@ -586,3 +586,58 @@ def test_imports_skip_rules_unless_they_ask_for_them(dunder_mifflin: Company) ->
     # The rule saw the second import; by then the first, earlier in the log, was passed over.
     assert "ruled" not in tag_names(api, quiet)
     assert len(runs(api, rule["id"])) == 1
+
+
+def test_rule_caused_events_show_the_rule_as_their_source(dunder_mifflin: Company) -> None:
+    from tests.webhook_receiver import Receiver
+
+    api = dunder_mifflin.api
+    api.ok("PATCH", "/porch/company", 200, json={"allow_private_webhook_targets": True})
+    receiver = Receiver()
+    try:
+        channel, _ = custom_channel(dunder_mifflin)
+        urgent = tag(api, "Urgent")
+        tagger = create_rule(
+            api,
+            name="Urgent when angry",
+            triggers=[{"type": "inbound_message"}],
+            conditions=[{"type": "body", "contains": "angry"}],
+            actions=[{"type": "tag", "tag_ids": [urgent]}],
+        )
+        # A second rule forwards the first one's tag event to a rule webhook.
+        create_rule(
+            api,
+            name="Tell the CRM about urgent ones",
+            triggers=[{"type": "tag_added", "tag_ids": [urgent]}],
+            actions=[{"type": "webhook", "url": receiver.url}],
+        )
+        conv = receive(api, channel, "jan", "I am angry about the paper")
+        shown = api.ok("GET", f"/rules/{tagger['id']}")
+        want = {"_meta": {"type": "rule"}, "data": shown}
+
+        def tag_events() -> list[dict[str, Any]]:
+            found = api.ok("GET", "/events", params={"q[types]": "tag"})["_results"]
+            return [e for e in found if e.get("conversation", {}).get("id") == conv]
+
+        [event] = wait_for(tag_events)
+        assert event["source"] == want
+        assert shown["name"] == "Urgent when angry" and shown["actions"]
+        in_conversation = api.all_pages(f"/conversations/{conv}/events")
+        assert [e["source"] for e in in_conversation if e["type"] == "tag"] == [want]
+        # What a token caused has no source data.
+        [inbound] = [e for e in in_conversation if e["type"] == "inbound"]
+        assert inbound["source"] == {"_meta": {"type": "api"}}
+        # The webhook's body is the same event, its rule included (links under the public URL).
+        [hit] = receiver.wait(lambda h: len(h) >= 1)
+        assert hit.json()["id"] == event["id"]
+        sent = hit.json()["source"]
+        assert sent["_meta"] == {"type": "rule"}
+        assert {k: v for k, v in sent["data"].items() if k != "_links"} == {
+            k: v for k, v in shown.items() if k != "_links"
+        }
+        assert sent["data"]["_links"]["self"].endswith(f"/rules/{tagger['id']}")
+        # A deleted rule's events still show it.
+        api.ok("DELETE", f"/porch/rules/{tagger['id']}", 204)
+        assert api.ok("GET", f"/events/{event['id']}")["source"] == want
+    finally:
+        receiver.close()

@@ -21,6 +21,7 @@ from porch.api.shapes import (
     conversation_json,
     inbox_json,
     link_json,
+    rule_json,
     tag_json,
     teammate_json,
 )
@@ -28,7 +29,7 @@ from porch.domain import event_views
 from porch.domain import events as domain
 from porch.domain.comments import CommentView
 from porch.domain.errors import BadRequest
-from porch.domain.event_views import EventView, Target
+from porch.domain.event_views import EventView, RuleSource, Target
 from porch.store.events import Event
 from porch.store.links import Link
 from porch.store.tags import Tag
@@ -127,7 +128,8 @@ def _target_json(req: Request, target: Target) -> dict[str, Any]:
 def front_event_json(req: Request, view: EventView) -> dict[str, Any]:
     """An event in Front's EventResponse shape, with whole resources.
 
-    ``source.data`` is the teammate who caused it (absent for tokens, rules, reminders);
+    ``source.data`` is the teammate or the rule (Front's Rule shape) that caused it (absent for
+    tokens and reminders, and for a teammate's rule the token may not see);
     ``target.data`` the teammate, tag, comment, link or inbox it was done to; ``conversation``
     the whole conversation. Front's shape admits no null there: what no longer exists, or what
     Front has no resource shape for, is left out.
@@ -135,7 +137,9 @@ def front_event_json(req: Request, view: EventView) -> dict[str, Any]:
     ev = view.event
     eid = ids.encode(ids.EVENT, ev.id)
     source: dict[str, Any] = {"_meta": {"type": ev.source_type}}
-    if view.source is not None:
+    if isinstance(view.source, RuleSource):
+        source["data"] = rule_json(req, view.source.rule, view.source.actions)
+    elif view.source is not None:
         source["data"] = teammate_json(req, view.source)
     out: dict[str, Any] = {
         "_links": {"self": req.url(f"/events/{eid}")},

@@ -13,11 +13,11 @@ import orjson
 from pydantic import Field, StrictBool
 
 from porch import ids
+from porch.api import shapes
 from porch.api.http import Request, Response, json_response, no_content
 from porch.api.models import Body, Name
 from porch.api.pagination import collection, read_limit
 from porch.api.routing import Routes
-from porch.api.shapes import owner_link
 from porch.domain import rules as domain
 from porch.domain.errors import BadRequest
 from porch.domain.teammates import access_teammate, private_owner
@@ -31,17 +31,7 @@ routes = Routes()
 
 async def rule_json(req: Request, rule: Rule) -> dict[str, Any]:
     """Front's RuleResponse."""
-    rid = ids.encode(ids.RULE, rule.id)
-    return {
-        "_links": {
-            "self": f"{req.base_url}/rules/{rid}",
-            "related": {"owner": owner_link(req, rule.team_id, rule.owner_teammate_id)},
-        },
-        "id": rid,
-        "name": rule.name,
-        "actions": await domain.describe_actions(req.db, rule=rule),
-        "is_private": rule.owner_teammate_id is not None,
-    }
+    return shapes.rule_json(req, rule, await domain.describe_actions(req.db, rule=rule))
 
 
 async def _list(req: Request, scope: str, owner: int | None = None) -> Response:

@@ -21,6 +21,7 @@ from porch.store.channels import Channel
 from porch.store.comments import Comment
 from porch.store.inboxes import Inbox
 from porch.store.links import Link
+from porch.store.rules import Rule
 from porch.store.tags import Tag
 from porch.store.teammates import Teammate
 from porch.store.teams import Team
@@ -32,6 +33,22 @@ def owner_link(req: Request, team_id: int | None, teammate_id: int | None) -> st
     if teammate_id is not None:
         return f"{req.base_url}/teammates/{ids.encode(ids.TEAMMATE, teammate_id)}"
     return None
+
+
+def rule_json(req: Request, rule: Rule, actions: list[str]) -> dict[str, Any]:
+    """Front's RuleResponse, with ``actions`` the readable lines of the rule's actions
+    (``domain.rules.describe_actions``)."""
+    rid = ids.encode(ids.RULE, rule.id)
+    return {
+        "_links": {
+            "self": f"{req.base_url}/rules/{rid}",
+            "related": {"owner": owner_link(req, rule.team_id, rule.owner_teammate_id)},
+        },
+        "id": rid,
+        "name": rule.name,
+        "actions": actions,
+        "is_private": rule.owner_teammate_id is not None,
+    }
 
 
 def tag_json(req: Request, tag: Tag) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """What Front's shape of an event shows besides the log row: the whole conversation, the
-teammate that caused it, and the object it was done to.
+teammate or rule that caused it, and the object it was done to.
 
 A page of events loads all of these in a fixed number of queries. An object that no longer
 exists (a deleted tag, a link removed for good...) or that the token cannot see (a private tag
@@ -20,11 +20,13 @@ from porch.domain.principal import Principal
 from porch.store import comments as comments_store
 from porch.store import event_refs
 from porch.store import inboxes as inboxes_store
+from porch.store import rules as rules_store
 from porch.store import teammates as teammates_store
 from porch.store.db import Reader
 from porch.store.events import Event
 from porch.store.inboxes import Inbox
 from porch.store.links import Link
+from porch.store.rules import Rule
 from porch.store.tags import Tag
 from porch.store.teammates import Teammate
 
@@ -35,11 +37,35 @@ INBOX_TARGETS = ("inbox", "inboxes")
 
 
 @dataclass(frozen=True, slots=True)
+class RuleSource:
+    """The rule that caused an event, with its actions as Front's Rule shape reads them."""
+
+    rule: Rule
+    actions: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class EventView:
     event: Event
     conversation: ConversationView | None
-    source: Teammate | None
+    source: Teammate | RuleSource | None
     target: Target | None
+
+
+async def _rule_sources(
+    conn: Reader, *, principal: Principal, events: list[Event]
+) -> dict[int, RuleSource]:
+    """The rules the events name as their source (a teammate's only for a token that sees
+    private resources, as its rule list does), each with its readable actions."""
+    # Imported here: the rules engine's actions reach the webhook renderer, which imports this
+    # module.
+    from porch.domain.rules import describe_actions
+
+    keys = sorted({e.source_id for e in events if e.source_type == "rule" and e.source_id})
+    found = await rules_store.many_visible(
+        conn, company_id=principal.company_id, keys=keys, vis=principal.visibility()
+    )
+    return {r.id: RuleSource(r, await describe_actions(conn, rule=r)) for r in found}
 
 
 def _keys(events: Iterable[Event], *kinds: str) -> list[int]:
@@ -94,12 +120,17 @@ async def views(conn: Reader, *, principal: Principal, events: list[Event]) -> l
         "comment": dict(comments),
         **{kind: dict(inboxes) for kind in INBOX_TARGETS},
     }
+    rules = await _rule_sources(conn, principal=principal, events=events)
     out = []
     for e in events:
         target = None
         if e.target_type in by_kind and e.target_id is not None:
             target = by_kind[e.target_type].get(e.target_id)
-        source = teammates.get(e.source_id) if e.source_type == "teammate" and e.source_id else None
+        source: Teammate | RuleSource | None = None
+        if e.source_type == "teammate" and e.source_id:
+            source = teammates.get(e.source_id)
+        elif e.source_type == "rule" and e.source_id:
+            source = rules.get(e.source_id)
         conv = conv_views.get(e.conversation_id) if e.conversation_id is not None else None
         out.append(EventView(e, conv, source, target))
     return out

@@ -365,6 +365,26 @@ async def visible(
     return [Rule.from_row(x) for x in rows]
 
 
+# Rules named by events (their source), deleted ones too: an event outlives its rule.
+_MANY_VISIBLE = Query(
+    sa.select(r)
+    .where(
+        r.c.company_id == sa.bindparam("company_id"), in_list(r.c.id, "keys"), owned_by_visible(r)
+    )
+    .order_by(r.c.id)
+)
+
+
+async def many_visible(
+    conn: Reader, *, company_id: int, keys: list[int], vis: dict[str, Any]
+) -> list[Rule]:
+    """The rules of ``keys`` the token sees, deleted or not."""
+    if not keys:
+        return []
+    rows = await conn.fetch_all(_MANY_VISIBLE, company_id=company_id, keys=keys, **vis)
+    return [Rule.from_row(x) for x in rows]
+
+
 async def get_visible(
     conn: Reader, *, company_id: int, key: int, vis: dict[str, Any]
 ) -> Rule | None:
