@@ -1,7 +1,7 @@
 """Rules (Front tag "Rules"): Front's read operations, and Porch's admin API to manage them.
 
 Front's API only reads rules, and shows each action as a readable line. Porch's admin API
-(``/porch/rules``, provisioning tokens) creates, enables, disables and deletes them with the
+(``/porch/rules``, provisioning tokens) creates, edits, enables, disables and deletes them with the
 JSON definition of docs/rules.md, and reads each rule's audit: the runs of the rules engine.
 """
 
@@ -105,6 +105,11 @@ async def _admin_json(req: Request, rule: Rule) -> dict[str, Any]:
 class UpdateRule(Body):
     name: Annotated[Name, Field(max_length=200)] | None = None
     is_enabled: StrictBool | None = None
+    # Parts of the definition to replace, checked as on creation (domain.rules).
+    triggers: Any = None
+    match: Any = None
+    conditions: Any = None
+    actions: Any = None
 
 
 @routes.post("/porch/rules", "porch-create-rule", scope=None, status=201, front=False)
@@ -154,14 +159,23 @@ async def porch_get_rule(req: Request) -> Response:
     "/porch/rules/{rule_id}", "porch-update-rule", scope=None, body=UpdateRule, front=False
 )
 async def porch_update_rule(req: Request) -> Response:
-    """Rename, enable or disable a rule."""
+    """Rename, enable or disable a rule, or replace parts of its definition (triggers, match,
+    conditions, actions: checked as on creation, 400 changing nothing when bad)."""
     rule = await domain.access_rule_admin(
         req.db, principal=req.principal, ref=req.path_params["rule_id"]
     )
+    data = await req.json()
+    if isinstance(data, dict) and "owner" in data:
+        raise BadRequest(
+            "The rule is invalid",
+            details=["owner: cannot be changed (create a new rule with the new owner)"],
+        )
     body = await req.parse(UpdateRule)
-    changes = {k: v for k, v in body.sent().items() if v is not None}
+    sent = body.sent()
+    changes = {k: sent[k] for k in ("name", "is_enabled") if sent.get(k) is not None}
+    parts = {k: sent[k] for k in domain.DEFINITION_PARTS if k in sent}
     updated = await domain.do_update_rule(
-        req.db, principal=req.principal, rule=rule, changes=changes
+        req.db, principal=req.principal, rule=rule, changes=changes, definition=parts
     )
     return json_response(await _admin_json(req, updated))
 

@@ -1,5 +1,5 @@
-"""``porch rules list|create|show|enable|disable|delete``: rules from the command line, as the
-company's administrator, with the JSON definition of docs/rules.md."""
+"""``porch rules list|create|show|update|enable|disable|delete``: rules from the command line, as
+the company's administrator, with the JSON definition of docs/rules.md."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from porch import ids
 from porch.cli.common import add_data_dir, fail
 from porch.cli.teams import run_as_admin
 from porch.domain import rules as domain
+from porch.domain.errors import BadRequest
 from porch.domain.principal import Principal
 from porch.store.db import Database
 from porch.store.rules import Rule
@@ -25,6 +26,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--file", required=True, type=Path, help="the rule as JSON ('-' for stdin)")
     c.set_defaults(func=create)
     ls.set_defaults(func=list_)
+    u = rsub.add_parser(
+        "update",
+        help="replace a rule's definition (and name, is_enabled) with those of a JSON file",
+    )
+    u.add_argument("rule_id", help="rul_…")
+    u.add_argument(
+        "--file",
+        required=True,
+        type=Path,
+        help="the rule as JSON ('-' for stdin); what `porch rules show` prints will do",
+    )
+    u.set_defaults(func=update)
     for name, func, what in (
         ("show", show, "show a rule and its latest runs"),
         ("enable", enable, "enable a rule"),
@@ -34,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         s = rsub.add_parser(name, help=what)
         s.add_argument("rule_id", help="rul_…")
         s.set_defaults(func=func)
-    for s in (ls, c, *[rsub.choices[n] for n in ("show", "enable", "disable", "delete")]):
+    for s in (ls, c, u, *[rsub.choices[n] for n in ("show", "enable", "disable", "delete")]):
         add_data_dir(s)
         s.add_argument("--company", default=None, help="cmp_… or the company's name")
 
@@ -63,13 +76,20 @@ def list_(args: argparse.Namespace) -> None:
         print(f"{ids.encode(ids.RULE, r.id)}\t{state}\t{r.name}")
 
 
-def create(args: argparse.Namespace) -> None:
+def _read(path: Path) -> dict[str, Any]:
     try:
-        text = Path("/dev/stdin").read_text() if str(args.file) == "-" else args.file.read_text()
+        text = Path("/dev/stdin").read_text() if str(path) == "-" else path.read_text()
         data = json.loads(text)
     except (OSError, ValueError) as exc:
         fail(f"cannot read the rule: {exc}")
-    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+    if not isinstance(data, dict):
+        fail("the rule must be a JSON object")
+    return data
+
+
+def create(args: argparse.Namespace) -> None:
+    data = _read(args.file)
+    if not isinstance(data.get("name"), str):
         fail("the rule must be a JSON object with a name")
 
     async def action(db: Database, principal: Principal) -> Rule:
@@ -85,6 +105,46 @@ def create(args: argparse.Namespace) -> None:
 
     rule = run_as_admin(args, action)
     print(f"Rule {rule.name!r} created: {ids.encode(ids.RULE, rule.id)}")
+
+
+# What ``show`` prints besides the rule's own fields: read-only, ignored by ``update``.
+_SHOWN_ONLY = ("id", "actions_description", "latest_runs")
+
+
+def update(args: argparse.Namespace) -> None:
+    data = _read(args.file)
+    unknown = sorted(
+        set(data) - {"name", "is_enabled", "owner", *domain.DEFINITION_PARTS, *_SHOWN_ONLY}
+    )
+    if unknown:
+        fail(f"unknown keys in the rule: {', '.join(unknown)}")
+    if "name" in data and (not isinstance(data["name"], str) or not data["name"].strip()):
+        fail("name must be a non-empty string")
+    if "is_enabled" in data and not isinstance(data["is_enabled"], bool):
+        fail("is_enabled must be true or false")
+
+    async def action(db: Database, principal: Principal) -> Rule:
+        rule = await domain.access_rule_admin(db, principal=principal, ref=args.rule_id)
+        if "owner" in data and data["owner"] != _json(rule)["owner"]:
+            fail("a rule's owner cannot be changed: create a new rule with the new owner")
+        changes: dict[str, Any] = {}
+        if "name" in data:
+            changes["name"] = data["name"].strip()
+        if "is_enabled" in data:
+            changes["is_enabled"] = data["is_enabled"]
+        try:
+            return await domain.do_update_rule(
+                db,
+                principal=principal,
+                rule=rule,
+                changes=changes,
+                definition={k: data[k] for k in domain.DEFINITION_PARTS if k in data},
+            )
+        except BadRequest as exc:
+            fail("; ".join([exc.message, *exc.details]))
+
+    rule = run_as_admin(args, action)
+    print(f"Rule {ids.encode(ids.RULE, rule.id)} updated")
 
 
 def show(args: argparse.Namespace) -> None:

@@ -18,7 +18,7 @@ from porch.domain.principal import Principal
 from porch.domain.teammates import access_teammate
 from porch.domain.teams import access_team
 from porch.events import log
-from porch.events.rules.definition import check_definition, parse_definition
+from porch.events.rules.definition import Definition, check_definition, parse_definition
 from porch.events.rules.engine import definition_of
 from porch.store import crud
 from porch.store import rules as store
@@ -127,20 +127,64 @@ async def do_create_rule(
     return rule
 
 
+# The parts of a definition an update may replace (docs/rules.md); the owner stays.
+DEFINITION_PARTS = ("triggers", "match", "conditions", "actions")
+
+
+async def check_new_definition(
+    conn: Reader, *, principal: Principal, rule: Rule, parts: dict[str, Any]
+) -> Definition:
+    """The rule's definition with ``parts`` (triggers, match, conditions, actions) replaced,
+    checked as a new rule's is (400 naming every problem)."""
+    unknown = sorted(set(parts) - set(DEFINITION_PARTS))
+    if unknown:
+        raise BadRequest(
+            "The rule is invalid", details=[f"{k}: cannot be changed" for k in unknown]
+        )
+    parsed = parse_definition({**rule.spec, **parts})
+    try:
+        await check_definition(conn, principal=principal, definition=parsed)
+    except NotFound as exc:
+        raise BadRequest("The rule is invalid", details=[exc.message]) from exc
+    return parsed
+
+
 async def do_update_rule(
-    db: Database, *, principal: Principal, rule: Rule, changes: dict[str, Any]
+    db: Database,
+    *,
+    principal: Principal,
+    rule: Rule,
+    changes: dict[str, Any],
+    definition: dict[str, Any] | None = None,
 ) -> Rule:
-    """Rename, enable or disable a rule (``changes``: name, is_enabled). Disabling also drops
-    its waiting timers: they would fire on conversations long after."""
+    """Rename, enable or disable a rule (``changes``: name, is_enabled) and replace parts of
+    its definition (``definition``: any of triggers, match, conditions, actions), checked
+    first as on creation: a bad one changes nothing. Disabling drops the rule's waiting
+    timers, as does a change of triggers: they were armed for the old ones."""
+    parsed = None
+    if definition:
+        parsed = await check_new_definition(db, principal=principal, rule=rule, parts=definition)
     values = {k: v for k, v in changes.items() if getattr(rule, k) != v}
+    new_spec = None
+    if parsed is not None and parsed.dump() != rule.spec:
+        new_spec = parsed.dump()
+        values["definition"] = orjson.dumps(new_spec).decode()
+        # updated_at only moves with the definition's meaning: it keys the parsed cache, so
+        # two edits within a millisecond still get two times.
+        values["updated_at"] = max(now_ms(), rule.updated_at + 1)
+    drop_timers = values.get("is_enabled") is False or (
+        new_spec is not None and new_spec["triggers"] != rule.spec.get("triggers")
+    )
     async with db.transaction() as tx:
         if values:
-            # updated_at only moves with the definition's meaning: it keys the parsed cache.
             await crud.update(tx, rules, company_id=rule.company_id, key=rule.id, **values)
-            if values.get("is_enabled") is False:
+            if drop_timers:
                 await crud.delete_where(
                     tx, rule_timers, company_id=rule.company_id, rule_id=rule.id
                 )
+            data = {k: v for k, v in values.items() if k not in ("definition", "updated_at")}
+            if new_spec is not None:
+                data["definition"] = new_spec
             await log.append(
                 tx,
                 company_id=principal.company_id,
@@ -148,7 +192,7 @@ async def do_update_rule(
                 source=log.source_of(principal),
                 target_type="rule",
                 target_id=rule.id,
-                data=values,
+                data=data,
             )
         found = await store.get(tx, company_id=rule.company_id, key=rule.id)
     assert found is not None
