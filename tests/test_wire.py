@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import uvloop
 
 from porch.client import wire
 from tests.pg import free_port
 
+LOOPS = pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
 Script = Callable[[bytes], bytes | None]  # a request's head → the raw answer (None: say nothing)
 
 
@@ -73,7 +75,10 @@ class Tellers:
         return teller, wire.Origin("https" if tls else "http", "127.0.0.1", port)
 
 
-def run(test: Callable[[Tellers], Awaitable[None]]) -> None:
+def run(test: Callable[[Tellers], Awaitable[None]], loop: str) -> None:
+    """Run ``test`` on ``loop`` (Porch serves on uvloop; the SDK runs on whatever loop its
+    caller has)."""
+
     async def go() -> None:
         tellers = Tellers()
         try:
@@ -82,7 +87,10 @@ def run(test: Callable[[Tellers], Awaitable[None]]) -> None:
             for server in tellers.servers:
                 server.close()
 
-    asyncio.run(go())
+    if loop == "uvloop":
+        uvloop.run(go())
+    else:
+        asyncio.run(go())
 
 
 def ok(body: bytes = b'{"ok":true}', *extra: bytes) -> Script:
@@ -90,7 +98,8 @@ def ok(body: bytes = b'{"ok":true}', *extra: bytes) -> Script:
     return lambda _: head + b"\r\n" + body
 
 
-def test_a_kept_alive_connection_is_reused() -> None:
+@LOOPS
+def test_a_kept_alive_connection_is_reused(loop: str) -> None:
     async def body(teller_at: Tellers) -> None:
         teller, origin = await teller_at(ok())
         pool = wire.Pool()
@@ -104,10 +113,11 @@ def test_a_kept_alive_connection_is_reused() -> None:
         assert b"Content-Length: 2\r\n" in first and first.endswith(b"\r\n\r\n{}")
         await pool.aclose()
 
-    run(body)
+    run(body, loop)
 
 
-def test_a_connection_the_server_closed_while_idle_is_replaced() -> None:
+@LOOPS
+def test_a_connection_the_server_closed_while_idle_is_replaced(loop: str) -> None:
     async def body(teller_at: Tellers) -> None:
         # The server answers as if it kept the connection, then closes it: the next request finds
         # it closed and goes out once on a new connection, and the server sees it once.
@@ -120,10 +130,11 @@ def test_a_connection_the_server_closed_while_idle_is_replaced() -> None:
         assert teller.connections == 2
         await pool.aclose()
 
-    run(body)
+    run(body, loop)
 
 
-def test_chunked_and_close_delimited_bodies_arrive_whole() -> None:
+@LOOPS
+def test_chunked_and_close_delimited_bodies_arrive_whole(loop: str) -> None:
     async def body(teller_at: Tellers) -> None:
         chunked = (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -142,10 +153,11 @@ def test_chunked_and_close_delimited_bodies_arrive_whole() -> None:
         assert teller2.connections == 2
         await pool.aclose()
 
-    run(body)
+    run(body, loop)
 
 
-def test_head_answers_have_no_body() -> None:
+@LOOPS
+def test_head_answers_have_no_body(loop: str) -> None:
     async def body(teller_at: Tellers) -> None:
         teller, origin = await teller_at(
             lambda h: (
@@ -160,10 +172,11 @@ def test_head_answers_have_no_body() -> None:
         assert (await pool.request("DELETE", origin, "/", [])).status == 204
         await pool.aclose()
 
-    run(body)
+    run(body, loop)
 
 
-def test_timeouts_and_refusals_say_whether_the_request_went_out() -> None:
+@LOOPS
+def test_timeouts_and_refusals_say_whether_the_request_went_out(loop: str) -> None:
     async def body(teller_at: Tellers) -> None:
         teller, origin = await teller_at(lambda _: None)  # reads the request, never answers
         pool = wire.Pool()
@@ -181,10 +194,11 @@ def test_timeouts_and_refusals_say_whether_the_request_went_out() -> None:
         assert len(teller.requests) == 1
         await pool.aclose()
 
-    run(body)
+    run(body, loop)
 
 
-def test_a_server_that_hangs_up_mid_answer_is_an_error() -> None:
+@LOOPS
+def test_a_server_that_hangs_up_mid_answer_is_an_error(loop: str) -> None:
     async def body(teller_at: Tellers) -> None:
         teller, origin = await teller_at(
             lambda _: b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nonly part",
@@ -196,10 +210,11 @@ def test_a_server_that_hangs_up_mid_answer_is_an_error() -> None:
         assert cut.value.sent
         await pool.aclose()
 
-    run(body)
+    run(body, loop)
 
 
-def test_https_with_a_trusted_certificate(tmp_path: Path) -> None:
+@LOOPS
+def test_https_with_a_trusted_certificate(tmp_path: Path, loop: str) -> None:
     async def body(teller_at: Tellers) -> None:
         cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
         subprocess.run(
@@ -223,4 +238,4 @@ def test_https_with_a_trusted_certificate(tmp_path: Path) -> None:
         await untrusting.aclose()
         await trusting.aclose()
 
-    run(body)
+    run(body, loop)

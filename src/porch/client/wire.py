@@ -23,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import httptools
 
@@ -100,8 +101,8 @@ class _Connection(asyncio.Protocol):
     # asyncio.Protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports have the interface without deriving from asyncio's classes.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self._waiter is None:
@@ -299,7 +300,7 @@ class Pool:
         try:
             async with asyncio.timeout(timeout):
                 address = origin.host if self._resolve is None else await self._resolve(origin)
-                _, conn = await loop.create_connection(
+                transport, conn = await loop.create_connection(
                     lambda: _Connection(origin),
                     address,
                     origin.port,
@@ -314,6 +315,9 @@ class Pool:
             raise ConnectError(
                 f"cannot connect to {origin.host}:{origin.port}: {exc}", sent=False
             ) from exc
+        # uvloop may return before it has called connection_made.
+        if conn.transport is None:
+            conn.transport = transport
         return conn
 
     async def aclose(self) -> None:

@@ -17,18 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-import httpx
-
+from porch.client import wire
 from porch.config import Settings
 from porch.events import consumer
 from porch.events.webhooks import AppWebhooks, render, signing
-from porch.events.webhooks.targets import RefusedTarget, check_target
+from porch.events.webhooks.targets import RefusedTarget, address_for
 from porch.store import webhooks as store
 from porch.store.db import Database
 from porch.timeutil import now_ms
@@ -81,16 +82,43 @@ def wake_soon(delay: float = 0.005) -> None:
 # --- One attempt --------------------------------------------------------------------------------
 
 
-def _headers(row: store.Due, body: bytes, now: int) -> dict[str, str]:
-    headers = {"content-type": "application/json"}
+def _headers(row: store.Due, body: bytes, now: int) -> list[tuple[bytes, bytes]]:
+    headers = [(b"Content-Type", b"application/json"), (b"User-Agent", USER_AGENT)]
     if row.kind == "application":
-        headers.update(signing.app_headers(row.app_secret or "", body, now))
+        signed = signing.app_headers(row.app_secret or "", body, now)
     elif row.api_secret is not None:
-        headers.update(signing.rule_headers(row.api_secret, body))
+        signed = signing.rule_headers(row.api_secret, body)
+    else:
+        signed = {}
+    headers.extend((k.encode(), v.encode()) for k, v in signed.items())
     return headers
 
 
-async def attempt(client: httpx.AsyncClient, row: store.Due) -> Result:
+USER_AGENT = b"Porch-Webhooks/1"
+
+
+@functools.lru_cache(maxsize=4096)
+def _where(url: str, allow_private: bool) -> tuple[wire.Origin, str]:
+    """The origin and request target of a subscription's URL (saved URLs were checked to be
+    absolute http(s) URLs). Connections allowed to reach private addresses are kept apart."""
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    tag = "private-ok" if allow_private else ""
+    return wire.origin_of(parts.scheme, parts.hostname or "", parts.port, tag), target
+
+
+async def _address(origin: wire.Origin) -> str:
+    """Where a new connection goes: the host's address after the private-target check."""
+    return await address_for(origin.host, allow_private=origin.tag == "private-ok")
+
+
+def connection_pool(policy: Policy) -> wire.Pool:
+    """The worker's connections: ``concurrency`` at most, each to an address checked when it
+    was opened."""
+    return wire.Pool(limit=policy.concurrency, resolve=_address)
+
+
+async def attempt(pool: wire.Pool, row: store.Due, policy: Policy) -> Result:
     """POST ``row`` once; what came of it."""
     start = time.monotonic()
     at = now_ms()
@@ -98,14 +126,22 @@ async def attempt(client: httpx.AsyncClient, row: store.Due) -> Result:
     status: int | None = None
     error: str | None = None
     try:
-        await check_target(row.url, allow_private=row.allow_private)
-        resp = await client.post(row.url, content=body, headers=_headers(row, body, at))
-        status = resp.status_code
+        origin, target = _where(row.url, row.allow_private)
+        answer = await pool.request(
+            "POST",
+            origin,
+            target,
+            _headers(row, body, at),
+            body,
+            connect_timeout=policy.timeout,
+            read_timeout=policy.timeout,
+        )
+        status = answer.status
         if not 200 <= status < 300:
             error = f"the endpoint answered {status}"
     except RefusedTarget as exc:
         error = str(exc)
-    except httpx.HTTPError as exc:
+    except (wire.WireError, ValueError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:500] if str(exc) else type(exc).__name__
     duration = round((time.monotonic() - start) * 1000)
     return Result(row, status, duration, error, at)
@@ -177,9 +213,9 @@ class Deliverer:
     """One process's delivery loop: claims due rows while fewer than ``concurrency`` are in
     flight, POSTs each in its own task, and writes outcomes in batches."""
 
-    def __init__(self, db: Database, client: httpx.AsyncClient, policy: Policy) -> None:
+    def __init__(self, db: Database, pool: wire.Pool, policy: Policy) -> None:
         self.db = db
-        self.client = client
+        self.pool = pool
         self.policy = policy
         self.wake = asyncio.Event()
         self._in_flight = 0
@@ -202,7 +238,7 @@ class Deliverer:
 
     async def _one(self, row: store.Due) -> None:
         try:
-            result = await attempt(self.client, row)
+            result = await attempt(self.pool, row, self.policy)
         except Exception as exc:  # never lose the outcome of a claimed row
             logger.exception("webhook delivery %d failed unexpectedly", row.id)
             result = Result(row, None, 0, f"{type(exc).__name__}: {exc}"[:500], now_ms())
@@ -261,20 +297,15 @@ class Deliverer:
 
 async def run_webhooks(db: Database, stop: asyncio.Event, *, policy: Policy) -> None:
     """Deliver webhooks until ``stop`` is set; errors are logged and the loop goes on."""
-    limits = httpx.Limits(
-        max_connections=policy.concurrency, max_keepalive_connections=policy.concurrency
-    )
-    # trust_env off: a proxy from the environment must not see (or swallow) the webhooks.
-    async with httpx.AsyncClient(
-        timeout=policy.timeout, limits=limits, trust_env=False, follow_redirects=False
-    ) as client:
-        deliverer = Deliverer(db, client, policy)
-        me = (asyncio.get_running_loop(), deliverer.wake)
-        _wakers.add(me)
-        try:
-            await deliverer.run(stop)
-        finally:
-            _wakers.discard(me)
+    pool = connection_pool(policy)
+    deliverer = Deliverer(db, pool, policy)
+    me = (asyncio.get_running_loop(), deliverer.wake)
+    _wakers.add(me)
+    try:
+        await deliverer.run(stop)
+    finally:
+        _wakers.discard(me)
+        await pool.aclose()
 
 
 async def run_fanout(

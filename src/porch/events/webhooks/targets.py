@@ -1,10 +1,9 @@
 """Where a webhook may go: an http(s) URL whose host resolves only to public addresses, unless
 the company allows private targets (``allow_private_webhook_targets``).
 
-Checked when a webhook URL is saved and again before every delivery, on the addresses the host
-resolves to then (a name may later point elsewhere). The connection resolves the name once
-more, so a name re-pointed within that instant is not caught: the check keeps honest
-configurations away from internal services rather than defeating a hostile resolver.
+Checked when a webhook URL is saved and again whenever the delivery worker opens a connection,
+on the addresses the host resolves to then (a name may later point elsewhere); the worker
+connects to the address it checked, and keeps the connection alive a few seconds at most.
 """
 
 from __future__ import annotations
@@ -64,10 +63,21 @@ async def check_target(url: str, *, allow_private: bool) -> None:
     address and the company does not allow them."""
     if allow_private:
         return
-    host = urlsplit(url).hostname or ""
-    for addr in await resolve(host):
-        if _private(ipaddress.ip_address(addr.split("%")[0])):
-            raise RefusedTarget(
-                f"{host} resolves to {addr}, a private, loopback or link-local address; "
-                "the company setting allow_private_webhook_targets permits such targets"
-            )
+    await address_for(urlsplit(url).hostname or "", allow_private=False)
+
+
+async def address_for(host: str, *, allow_private: bool) -> str:
+    """The address a delivery to ``host`` connects to: one it resolves to now, after the
+    check of ``check_target`` (RefusedTarget if any is private and that is not allowed).
+    Connecting to the checked address, not the name, leaves a re-pointed name no window."""
+    addresses = await resolve(host)
+    if not allow_private:
+        for addr in addresses:
+            if _private(ipaddress.ip_address(addr.split("%")[0])):
+                raise RefusedTarget(
+                    f"{host} resolves to {addr}, a private, loopback or link-local address; "
+                    "the company setting allow_private_webhook_targets permits such targets"
+                )
+    if not addresses:
+        raise RefusedTarget(f"{host} resolves to no address")
+    return addresses[0]
