@@ -349,7 +349,7 @@ class _Lists:
     async def all(self, path: str, params: Any = None) -> list[dict[str, Any]]:
         return [{"id": "A"}, {"id": "B"}]
 
-    async def get(self, path: str, params: Any = None) -> Any:
+    async def get(self, path: str, params: Any = None, **kw: Any) -> Any:
         if path == "/inboxes/B/more":
             await self.release.wait()
         return self.pages[path]

@@ -67,8 +67,15 @@ class Reader:
     def want(self, *names: str) -> bool:
         return any(n in self.tables for n in names)
 
-    async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        async with self._sem:
+    async def get(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        lane: asyncio.Semaphore | None = None,
+    ) -> Any:
+        """One request, in the shared limit unless given its own ``lane``."""
+        async with lane or self._sem:
             self.summary.requests += 1
             body = await self.client.get(path, params=params)
         if isinstance(body, dict):
