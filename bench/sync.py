@@ -1,7 +1,7 @@
 """Warehouse sync: ``porch sync`` into DuckDB against Airbyte's ``source-front``, then an
 incremental run after 1,000 changes.
 
-    .venv/bin/python bench/sync.py [--conversations 100000] [--messages N] [--concurrency 16]
+    .venv/bin/python bench/sync.py [--conversations 100000] [--messages N] [--concurrency 64]
         [--sqlite-db FILE] [--changes 1000] [--no-airbyte] [--airbyte-timeout 7200]
 
 A local Porch (``porch serve`` on a fresh data dir, SQLite) holds the company bench/seed.py
@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import json
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -158,7 +159,12 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--conversations", type=int, default=100_000)
     p.add_argument("--messages", type=int, default=None, help="default ten per conversation")
-    p.add_argument("--concurrency", type=int, default=16, help="the sync's requests in flight")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=SyncConfig.concurrency,
+        help=f"the sync's requests in flight (its default, {SyncConfig.concurrency})",
+    )
     p.add_argument("--sqlite-db", type=Path, default=None, help="reuse a bench/seed.py database")
     p.add_argument("--changes", type=int, default=1_000)
     p.add_argument("--no-airbyte", action="store_true", help="skip the Airbyte read")
@@ -184,7 +190,8 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"porch sync (full): {full.records:,} records, {full.rows:,} warehouse rows,"
                 f" {full.requests:,} requests in {took:.1f} s = {ours:,.0f} records/s,"
-                f" {full.rows / took:,.0f} rows/s; server CPU {cpu:.0f} s",
+                f" {full.rows / took:,.0f} rows/s; server CPU {cpu:.0f} s; this process's peak"
+                f" RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB",
                 flush=True,
             )
             theirs = None

@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--every", default=None, help="run again after this interval (15m, 1h…)")
     p.add_argument("--runs", type=int, default=None, help="with --every: stop after N runs")
     p.add_argument("--batch", type=int, default=None, help="conversations per commit (500)")
-    p.add_argument("--concurrency", type=int, default=None, help="requests in flight (16)")
+    p.add_argument("--concurrency", type=int, default=None, help="requests in flight (64)")
     p.set_defaults(func=run)
 
 
