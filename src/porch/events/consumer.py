@@ -80,12 +80,6 @@ _AFTER = Query(
     .order_by(events.c.id)
     .limit(sa.bindparam("lim"))
 )
-_NEXT_ID = Query(
-    sa.select(events.c.id)
-    .where(events.c.id > sa.bindparam("position", type_=sa.BigInteger))
-    .order_by(events.c.id)
-    .limit(1)
-)
 _LAST_ID = Query(sa.select(sa.func.max(events.c.id).label("id")))
 
 
@@ -125,7 +119,10 @@ class Runner:
         """Apply at most one batch; the number of events applied (0 when there was nothing to
         do, a gap is still young, or another process holds the batch)."""
         name = self.consumer.name
-        if self._known >= 0 and await db.fetch_one(_NEXT_ID, position=self._known) is None:
+        # The newest id, not "the first id after ours": the latter is a range that a planner
+        # with stale statistics (SQLite's, taken when the log was a few rows) turned into a scan
+        # of the whole log on every poll; max(id) is one step down the primary key anywhere.
+        if self._known >= 0 and await last_event_id(db) <= self._known:
             return 0
         async with db.transaction() as tx:
             await tx.execute(_ENSURE, name=name, now=now_ms())

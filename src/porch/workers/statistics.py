@@ -13,7 +13,7 @@ from porch.store.db import Database
 logger = logging.getLogger("porch.statistics")
 
 
-async def run_statistics(db: Database, stop: asyncio.Event, *, interval: float = 3600.0) -> None:
+async def run_statistics(db: Database, stop: asyncio.Event, *, interval: float = 600.0) -> None:
     while not stop.is_set():
         try:
             async with db.transaction() as tx:
