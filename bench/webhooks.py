@@ -10,8 +10,9 @@ bench/webhook_receiver.py under uvicorn. The bench appends ``tag`` events straig
 - burst: all ``--events`` appended at once; deliveries/s from the first append to the last
   arrival, and event-to-delivery latency (``emitted_at`` → the receiver got it) p50/p99;
 - steady: ``--rate`` events/s for ``--steady-seconds``; latency p50/p99;
-- baseline: a bare httpx client POSTing the same bodies to the same receiver with the same
-  number of connections (64): deliveries/s, and Porch's share of it.
+- baselines: a bare httpx client, and bare ``porch.client.wire`` (the worker's own HTTP client
+  with nothing around it), POSTing the same bodies to the same receiver with the same number of
+  connections (64): deliveries/s, and Porch's share of each.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ if str(REPO) not in sys.path:
 import httpx  # noqa: E402
 import orjson  # noqa: E402
 
-from bench.api_read import BIN, free_port, http, start  # noqa: E402
+from bench.api_read import BIN, cpu_seconds, free_port, http, start  # noqa: E402
 from bench.common import percentile  # noqa: E402
 
 SUBSCRIPTIONS = 4
@@ -120,6 +121,7 @@ def _latency(got: list[tuple[str, float]], emitted: dict[str, float]) -> tuple[f
 
 
 async def _baseline(receiver: str, bodies: list[bytes]) -> float:
+    """A bare httpx client: what a Python service POSTing webhooks typically uses."""
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(limits=limits, trust_env=False, timeout=5) as client:
         sem = asyncio.Semaphore(64)
@@ -131,6 +133,30 @@ async def _baseline(receiver: str, bodies: list[bytes]) -> float:
         start = time.monotonic()
         await asyncio.gather(*(post(b) for b in bodies))
         return len(bodies) / (time.monotonic() - start)
+
+
+async def _baseline_wire(receiver: str, bodies: list[bytes]) -> float:
+    """The HTTP client Porch's worker uses (porch.client.wire), with nothing around it: no
+    database, no claims, no signatures — the ceiling of delivery on this machine."""
+    from urllib.parse import urlsplit
+
+    from porch.client import wire
+
+    parts = urlsplit(receiver)
+    origin = wire.origin_of("http", parts.hostname or "", parts.port)
+    pool = wire.Pool(limit=64)
+    headers = [(b"Content-Type", b"application/json")]
+    sem = asyncio.Semaphore(64)
+
+    async def post(body: bytes) -> None:
+        async with sem:
+            await pool.request("POST", origin, "/hook", headers, body)
+
+    start = time.monotonic()
+    await asyncio.gather(*(post(b) for b in bodies))
+    rate = len(bodies) / (time.monotonic() - start)
+    await pool.aclose()
+    return rate
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -197,17 +223,19 @@ def main(argv: list[str] | None = None) -> None:
 
         # Burst.
         t0 = time.time()
+        cpu0 = cpu_seconds(porch.proc.pid)
         _append(url, company_id, convs, args.events, None)
         want = args.events * SUBSCRIPTIONS
         got = _wait_for(receiver.url, want, limit=600)
         last = max(at for _, at in got) if got else time.time()
+        cpu_per = (cpu_seconds(porch.proc.pid) - cpu0) / max(1, len(got)) * 1e6
         emitted = _emitted(url)
         rate = len(got) / (last - t0)
         p50, p99 = _latency(got, emitted)
         print(
             f"burst: {args.events:,} events x {SUBSCRIPTIONS} subscriptions: "
             f"{len(got):,}/{want:,} delivered, {rate:,.0f} deliveries/s, "
-            f"latency p50 {p50:.0f} ms, p99 {p99:.0f} ms",
+            f"latency p50 {p50:.0f} ms, p99 {p99:.0f} ms; Porch's CPU {cpu_per:,.0f} µs/delivery",
             flush=True,
         )
 
@@ -236,20 +264,25 @@ def main(argv: list[str] | None = None) -> None:
             ]
         base = asyncio.run(_baseline(receiver.url, bodies))
         _dump(receiver.url)
+        bare = asyncio.run(_baseline_wire(receiver.url, bodies))
+        _dump(receiver.url)
         print(
-            f"baseline: bare httpx, 64 connections: {base:,.0f} deliveries/s; "
-            f"Porch at {rate / base:.0%} of it",
+            f"baseline: bare httpx, 64 connections: {base:,.0f} deliveries/s "
+            f"(Porch at {rate / base:.0%}); bare porch.client.wire, 64 connections: "
+            f"{bare:,.0f} deliveries/s (Porch at {rate / bare:.0%})",
             flush=True,
         )
         print(
             orjson.dumps(
                 {
                     "deliveries_per_s": rate,
+                    "porch_cpu_us_per_delivery": cpu_per,
                     "burst_p50_ms": p50,
                     "burst_p99_ms": p99,
                     "steady_p50_ms": p50s,
                     "steady_p99_ms": p99s,
-                    "baseline_per_s": base,
+                    "baseline_httpx_per_s": base,
+                    "baseline_wire_per_s": bare,
                 }
             ).decode()
         )

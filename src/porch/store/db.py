@@ -148,6 +148,11 @@ class Connection(Reader, Protocol):
 
     async def execute(self, q: Query, **params: Any) -> int: ...
 
+    async def execute_many(self, q: Query, rows: Sequence[dict[str, Any]]) -> None:
+        """Run ``q`` once per parameter set of ``rows``, in one call to the driver (a batch
+        of outbox rows costs one round of Python instead of one per row)."""
+        ...
+
     async def insert(self, q: Query, **params: Any) -> int:
         """Run an INSERT of one row and return the row's key. ``q`` is the plain INSERT, with
         ``RETURNING id`` for PostgreSQL only (see ``insert_query``)."""
@@ -202,6 +207,15 @@ class _SqliteConn:
         sql, args = q.sqlite_args(params)
         try:
             return self._conn.execute(sql, args).rowcount
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
+
+    async def execute_many(self, q: Query, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        sql = q.sqlite_args(dict(rows[0]))[0]
+        try:
+            self._conn.executemany(sql, [q.sqlite_args(dict(r))[1] for r in rows])
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
 
@@ -421,6 +435,15 @@ class _PgConn:
         # asyncpg returns the command tag, e.g. "UPDATE 3" or "INSERT 0 1".
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
+
+    async def execute_many(self, q: Query, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        sql = _args(q, "postgresql", rows[0])[0]
+        try:
+            await self._conn.executemany(sql, [_args(q, "postgresql", r)[1] for r in rows])
+        except _pg_integrity() as exc:
+            raise IntegrityError(str(exc)) from exc
 
     async def insert(self, q: Query, **params: Any) -> int:
         sql, args = _args(q, "postgresql", params)

@@ -6,7 +6,7 @@ claimed with a conditional UPDATE; everything an admin reads is bound to a compa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
@@ -217,18 +217,22 @@ class NewDelivery:
 
 async def queue(tx: Connection, rows: list[NewDelivery], *, now: int) -> None:
     """Queue ``rows`` (those already queued are left as they are)."""
-    for r in rows:
-        await tx.execute(
-            _QUEUE,
-            company_id=r.company_id,
-            subscription_id=r.subscription_id,
-            event_id=r.event_id,
-            conversation_id=r.conversation_id,
-            type=r.type,
-            body=r.body,
-            emitted_at=r.emitted_at,
-            now=now,
-        )
+    await tx.execute_many(
+        _QUEUE,
+        [
+            {
+                "company_id": r.company_id,
+                "subscription_id": r.subscription_id,
+                "event_id": r.event_id,
+                "conversation_id": r.conversation_id,
+                "type": r.type,
+                "body": r.body,
+                "emitted_at": r.emitted_at,
+                "now": now,
+            }
+            for r in rows
+        ],
+    )
 
 
 # --- The worker's side --------------------------------------------------------------------------
@@ -276,20 +280,23 @@ _DUE = Query(
     .order_by(d.c.next_attempt_at, d.c.id)
     .limit(sa.bindparam("limit"))
 )
-# The claim: only the process whose UPDATE still sees the row as it read it takes it; the new
-# next_attempt_at is the lease, after which another process may try again.
+# The claim: only rows still due are taken (a row another process took has its lease, a time
+# to come, as next_attempt_at; a delivered or failed row is no longer pending). The new
+# next_attempt_at is the lease, after which another process may try again; the attempt count
+# returned is the one the outcome is written against.
 _CLAIM = Query(
     sa.update(d)
     .where(
-        d.c.id == sa.bindparam("key"),
+        in_list(d.c.id, "keys"),
         d.c.state == "pending",
-        d.c.next_attempt_at == sa.bindparam("seen"),
+        d.c.next_attempt_at <= sa.bindparam("now"),
     )
     .values(
         next_attempt_at=sa.bindparam("lease_until"),
         attempts=d.c.attempts + 1,
         updated_at=sa.bindparam("now"),
     )
+    .returning(d.c.id, d.c.attempts)
 )
 
 
@@ -322,12 +329,16 @@ async def due(conn: Reader, *, now: int, limit: int) -> list[Due]:
     return [Due(**{n: r[n] for n in names}, allow_private=bool(r["allow_private"])) for r in rows]
 
 
-async def claim(tx: Connection, *, row: Due, now: int, lease_until: int) -> bool:
-    """Take ``row`` for one attempt until ``lease_until``; False if another process took it."""
-    n = await tx.execute(
-        _CLAIM, key=row.id, seen=row.next_attempt_at, lease_until=lease_until, now=now
-    )
-    return n == 1
+async def claim(tx: Connection, *, rows: list[Due], now: int, lease_until: int) -> list[Due]:
+    """Take those of ``rows`` still due for one attempt until ``lease_until`` (the others
+    another process took meanwhile), with their attempt counts as of before this one."""
+    taken = {
+        int(r["id"]): int(r["attempts"]) - 1
+        for r in await tx.fetch_all(
+            _CLAIM, keys=[row.id for row in rows], now=now, lease_until=lease_until
+        )
+    }
+    return [replace(row, attempts=taken[row.id]) for row in rows if row.id in taken]
 
 
 _ATTEMPT = Query(
@@ -398,40 +409,57 @@ _AUTO_DISABLE = Query(
 )
 
 
-async def record_attempt(
-    tx: Connection,
-    *,
-    row: Due,
-    status: int | None,
-    duration_ms: int,
-    error: str | None,
-    now: int,
-    retry_at: int | None,
-) -> None:
-    """Log the attempt the claim counted and write its outcome: delivered (``error`` None),
-    due again at ``retry_at``, or failed for good (``retry_at`` None)."""
-    await tx.execute(
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """An attempt's outcome: delivered (``error`` None), due again at ``retry_at``, or failed
+    for good (``retry_at`` None)."""
+
+    row: Due
+    status: int | None
+    duration_ms: int
+    error: str | None
+    retry_at: int | None
+
+
+async def record_attempts(tx: Connection, outcomes: list[Outcome], *, now: int) -> None:
+    """Log the attempts the claims counted and write their outcomes."""
+    await tx.execute_many(
         _ATTEMPT,
-        company_id=row.company_id,
-        delivery_id=row.id,
-        status_code=status,
-        duration_ms=duration_ms,
-        error=error,
-        at=now,
+        [
+            {
+                "company_id": o.row.company_id,
+                "delivery_id": o.row.id,
+                "status_code": o.status,
+                "duration_ms": o.duration_ms,
+                "error": o.error,
+                "at": now,
+            }
+            for o in outcomes
+        ],
     )
-    attempts = row.attempts + 1
-    if error is None:
-        await tx.execute(_DELIVERED, key=row.id, attempts=attempts, status=status, now=now)
-        return
-    await tx.execute(
+    await tx.execute_many(
+        _DELIVERED,
+        [
+            {"key": o.row.id, "attempts": o.row.attempts + 1, "status": o.status, "now": now}
+            for o in outcomes
+            if o.error is None
+        ],
+    )
+    await tx.execute_many(
         _FAILED,
-        key=row.id,
-        attempts=attempts,
-        state="pending" if retry_at is not None else "failed",
-        status=status,
-        error=error,
-        retry_at=retry_at if retry_at is not None else now,
-        now=now,
+        [
+            {
+                "key": o.row.id,
+                "attempts": o.row.attempts + 1,
+                "state": "pending" if o.retry_at is not None else "failed",
+                "status": o.status,
+                "error": o.error,
+                "retry_at": o.retry_at if o.retry_at is not None else now,
+                "now": now,
+            }
+            for o in outcomes
+            if o.error is not None
+        ],
     )
 
 

@@ -156,21 +156,15 @@ async def record(db: Database, results: list[Result], policy: Policy) -> None:
     disabled when it reaches the limit)."""
     now = now_ms()
     runs: dict[int, _Run] = defaultdict(_Run)
+    outcomes: list[store.Outcome] = []
+    for r in results:
+        retry_at: int | None = None
+        if r.error is not None and now - r.row.created_at < policy.max_age * 1000:
+            retry_at = now + round(policy.delay(r.row.attempts + 1) * 1000)
+        outcomes.append(store.Outcome(r.row, r.status, r.duration_ms, r.error, retry_at))
+        runs[r.row.subscription_id].add(r.error)
     async with db.transaction() as tx:
-        for r in results:
-            retry_at: int | None = None
-            if r.error is not None and now - r.row.created_at < policy.max_age * 1000:
-                retry_at = now + round(policy.delay(r.row.attempts + 1) * 1000)
-            await store.record_attempt(
-                tx,
-                row=r.row,
-                status=r.status,
-                duration_ms=r.duration_ms,
-                error=r.error,
-                now=now,
-                retry_at=retry_at,
-            )
-            runs[r.row.subscription_id].add(r.error)
+        await store.record_attempts(tx, outcomes, now=now)
         for key, run in runs.items():
             reason = (
                 f"disabled after {policy.disable_after} failed deliveries in a row; "
@@ -229,12 +223,8 @@ class Deliverer:
         if not found:
             return []
         lease_until = now + round(self.policy.lease * 1000)
-        taken = []
         async with self.db.transaction() as tx:
-            for row in found:
-                if await store.claim(tx, row=row, now=now, lease_until=lease_until):
-                    taken.append(row)
-        return taken
+            return await store.claim(tx, rows=found, now=now, lease_until=lease_until)
 
     async def _one(self, row: store.Due) -> None:
         try:
