@@ -8,7 +8,8 @@ reads the manifest as it is, rewrites only ``definitions.base_requester.url_base
 builds airbyte-cdk's declarative source from it (``ConcurrentDeclarativeSource``, what
 ``source-declarative-manifest`` runs, at the manifest's own concurrency), reads ``--streams``
 as full refreshes from ``start_date`` 2000-01-01, and prints one JSON line: records per stream,
-seconds, and the errors the source logged.
+seconds, and the errors the source logged. Every ``PROGRESS`` seconds it prints the counts so
+far too (``"progress": true``), so a read stopped at the bench's timeout still gives a rate.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from airbyte_cdk.models import (  # type: ignore[import-not-found,unused-ignore]
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import (  # type: ignore[import-not-found,unused-ignore]
     ConcurrentDeclarativeSource,
 )
+
+PROGRESS = 30.0
 
 
 def main() -> None:
@@ -76,7 +79,13 @@ def main() -> None:
     counts = dict.fromkeys(wanted, 0)
     errors: list[str] = []
     started = time.monotonic()
+    shown = started
     for message in source.read(logger, config, catalog, state=[]):
+        now = time.monotonic()
+        if now - shown >= PROGRESS:
+            shown = now
+            line = {"progress": True, "records": counts, "seconds": now - started}
+            print(json.dumps(line), flush=True)
         if message.type == Type.RECORD and message.record is not None:
             counts[message.record.stream] = counts.get(message.record.stream, 0) + 1
         elif message.type == Type.TRACE and message.trace is not None:
