@@ -25,7 +25,8 @@ from porch.domain.errors import BadRequest, NotFound
 from porch.events import log
 from porch.events.webhooks.render import APP_EVENTS
 from porch.store import secrets
-from porch.store import webhooks as store
+from porch.store.webhooks import delivery_log as log_store
+from porch.store.webhooks import subscriptions as subs_store
 from porch.timeutil import now_ms, to_api
 
 routes = Routes()
@@ -56,7 +57,7 @@ class UpdateApplication(Body):
     state: Literal["enabled", "disabled"] | None = None
 
 
-def _app_json(req: Request, app: domain.Application, sub: store.Subscription | None) -> object:
+def _app_json(req: Request, app: domain.Application, sub: subs_store.Subscription | None) -> object:
     return {
         "_links": {"self": req.url(f"/porch/applications/{app.uid}")},
         "uid": app.uid,
@@ -73,8 +74,10 @@ def _app_json(req: Request, app: domain.Application, sub: store.Subscription | N
     }
 
 
-async def _sub_of(req: Request, app: domain.Application) -> store.Subscription | None:
-    return await store.app_subscription(req.db, company_id=app.company_id, application_id=app.id)
+async def _sub_of(req: Request, app: domain.Application) -> subs_store.Subscription | None:
+    return await subs_store.app_subscription(
+        req.db, company_id=app.company_id, application_id=app.id
+    )
 
 
 @routes.post(
@@ -171,7 +174,7 @@ async def porch_delete_application(req: Request) -> Response:
 # --- Subscriptions and deliveries --------------------------------------------------------------
 
 
-def _sub_json(sub: store.Subscription) -> dict[str, object]:
+def _sub_json(sub: subs_store.Subscription) -> dict[str, object]:
     return {
         "id": ids.encode(SUBSCRIPTION, sub.id),
         "kind": sub.kind,
@@ -184,7 +187,7 @@ def _sub_json(sub: store.Subscription) -> dict[str, object]:
     }
 
 
-def _delivery_json(dl: store.Delivery, attempts: list[store.Attempt]) -> dict[str, object]:
+def _delivery_json(dl: log_store.Delivery, attempts: list[log_store.Attempt]) -> dict[str, object]:
     return {
         "id": ids.encode(DELIVERY, dl.id),
         "subscription_id": ids.encode(SUBSCRIPTION, dl.subscription_id),
@@ -211,10 +214,10 @@ def _delivery_json(dl: store.Delivery, attempts: list[store.Attempt]) -> dict[st
     }
 
 
-async def _access_sub(req: Request, ref: str) -> store.Subscription:
+async def _access_sub(req: Request, ref: str) -> subs_store.Subscription:
     key = ids.decode(SUBSCRIPTION, ref)
     sub = (
-        await store.get_subscription(req.db, company_id=req.principal.company_id, key=key)
+        await subs_store.get_subscription(req.db, company_id=req.principal.company_id, key=key)
         if key
         else None
     )
@@ -229,7 +232,7 @@ async def _access_sub(req: Request, ref: str) -> store.Subscription:
 async def porch_list_webhook_subscriptions(req: Request) -> Response:
     """Every webhook subscription of the company (applications' and rules')."""
     _admin(req)
-    subs = await store.subscriptions(req.db, company_id=req.principal.company_id)
+    subs = await subs_store.subscriptions(req.db, company_id=req.principal.company_id)
     return json_response({"_results": [_sub_json(s) for s in subs]})
 
 
@@ -250,7 +253,7 @@ async def porch_update_webhook_subscription(req: Request) -> Response:
     sub = await _access_sub(req, req.path_params["subscription_id"])
     body = await req.parse(UpdateSubscription)
     async with req.db.transaction() as tx:
-        await store.set_subscription(
+        await subs_store.set_subscription(
             tx, sub=sub, state=body.state, reason="disabled by an admin", now=now_ms()
         )
         await log.append(
@@ -260,7 +263,7 @@ async def porch_update_webhook_subscription(req: Request) -> Response:
             source=log.source_of(req.principal),
             data={"subscription_id": sub.id, "state": body.state},
         )
-    found = await store.get_subscription(req.db, company_id=sub.company_id, key=sub.id)
+    found = await subs_store.get_subscription(req.db, company_id=sub.company_id, key=sub.id)
     assert found is not None
     return json_response(_sub_json(found))
 
@@ -282,7 +285,7 @@ async def porch_list_webhook_deliveries(req: Request) -> Response:
     before = ids.decode(DELIVERY, before_ref) if before_ref else None
     if before_ref and before is None:
         raise BadRequest("before must be a delivery id")
-    found = await store.list_deliveries(
+    found = await log_store.list_deliveries(
         req.db,
         company_id=req.principal.company_id,
         subscription_id=sub.id if sub else None,
@@ -290,15 +293,15 @@ async def porch_list_webhook_deliveries(req: Request) -> Response:
         before=before,
         limit=int(raw_limit),
     )
-    attempts = await store.attempts_of(req.db, keys=[dl.id for dl in found])
+    attempts = await log_store.attempts_of(req.db, keys=[dl.id for dl in found])
     return json_response({"_results": [_delivery_json(dl, attempts[dl.id]) for dl in found]})
 
 
-async def _access_delivery(req: Request) -> store.Delivery:
+async def _access_delivery(req: Request) -> log_store.Delivery:
     ref = req.path_params["delivery_id"]
     key = ids.decode(DELIVERY, ref)
     dl = (
-        await store.get_delivery(req.db, company_id=req.principal.company_id, key=key)
+        await log_store.get_delivery(req.db, company_id=req.principal.company_id, key=key)
         if key
         else None
     )
@@ -317,7 +320,7 @@ async def porch_get_webhook_delivery(req: Request) -> Response:
     """One delivery with every attempt, and the body it sends."""
     _admin(req)
     dl = await _access_delivery(req)
-    attempts = await store.attempts_of(req.db, keys=[dl.id])
+    attempts = await log_store.attempts_of(req.db, keys=[dl.id])
     return json_response({**_delivery_json(dl, attempts[dl.id]), "body": dl.body})
 
 
@@ -333,7 +336,7 @@ async def porch_replay_webhook_delivery(req: Request) -> Response:
     _admin(req)
     dl = await _access_delivery(req)
     async with req.db.transaction() as tx:
-        await store.replay(tx, company_id=dl.company_id, key=dl.id, now=now_ms())
+        await log_store.replay(tx, company_id=dl.company_id, key=dl.id, now=now_ms())
     return json_response({"replayed": 1}, 202)
 
 
@@ -363,7 +366,7 @@ async def porch_replay_webhook_deliveries(req: Request) -> Response:
     since = round(body.since * 1000) if body.since is not None else 0
     until = round(body.until * 1000) if body.until is not None else 2**62
     async with req.db.transaction() as tx:
-        n = await store.replay_many(
+        n = await log_store.replay_many(
             tx,
             company_id=sub.company_id,
             subscription_id=sub.id,
@@ -384,7 +387,7 @@ async def porch_get_api_secret(req: Request) -> Response:
     _admin(req)
     async with req.db.transaction() as tx:
         secret = await secrets.get_or_make(
-            tx, company_id=req.principal.company_id, purpose=store.API_SECRET, now=now_ms()
+            tx, company_id=req.principal.company_id, purpose=subs_store.API_SECRET, now=now_ms()
         )
     return json_response({"api_secret": secret.hex()})
 
@@ -396,8 +399,8 @@ async def porch_rotate_api_secret(req: Request) -> Response:
     cid = req.principal.company_id
     new = random.token_hex(32)
     async with req.db.transaction() as tx:
-        await secrets.get_or_make(tx, company_id=cid, purpose=store.API_SECRET, now=now_ms())
-        await store.rotate_api_secret(tx, company_id=cid, secret=new, now=now_ms())
+        await secrets.get_or_make(tx, company_id=cid, purpose=subs_store.API_SECRET, now=now_ms())
+        await subs_store.rotate_api_secret(tx, company_id=cid, secret=new, now=now_ms())
         await log.append(
             tx,
             company_id=cid,

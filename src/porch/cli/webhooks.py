@@ -10,8 +10,9 @@ from typing import Any
 
 from porch import ids
 from porch.cli.common import add_data_dir, fail, open_db, pick_company, settings_of
-from porch.store import webhooks as store
 from porch.store.db import Database
+from porch.store.webhooks import delivery_log as log_store
+from porch.store.webhooks import subscriptions as subs_store
 from porch.timeutil import now_ms, to_api
 
 SUBSCRIPTION = "whs"
@@ -61,8 +62,8 @@ def _run(args: argparse.Namespace, body: Any) -> Any:
 
 
 def subscriptions(args: argparse.Namespace) -> None:
-    async def body(db: Database, cid: int) -> list[store.Subscription]:
-        return await store.subscriptions(db, company_id=cid)
+    async def body(db: Database, cid: int) -> list[subs_store.Subscription]:
+        return await subs_store.subscriptions(db, company_id=cid)
 
     for sub in _run(args, body):
         print(
@@ -83,11 +84,11 @@ def enable(args: argparse.Namespace) -> None:
     key = _key(SUBSCRIPTION, args.subscription_id)
 
     async def body(db: Database, cid: int) -> None:
-        sub = await store.get_subscription(db, company_id=cid, key=key)
+        sub = await subs_store.get_subscription(db, company_id=cid, key=key)
         if sub is None:
             fail(f"no subscription {args.subscription_id}")
         async with db.transaction() as tx:
-            await store.set_subscription(tx, sub=sub, state="enabled", now=now_ms())
+            await subs_store.set_subscription(tx, sub=sub, state="enabled", now=now_ms())
 
     _run(args, body)
     print(f"enabled {args.subscription_id}")
@@ -97,7 +98,7 @@ def deliveries(args: argparse.Namespace) -> None:
     sub = _key(SUBSCRIPTION, args.subscription) if args.subscription else None
 
     async def body(db: Database, cid: int) -> list[dict[str, Any]]:
-        found = await store.list_deliveries(
+        found = await log_store.list_deliveries(
             db,
             company_id=cid,
             subscription_id=sub,
@@ -105,7 +106,7 @@ def deliveries(args: argparse.Namespace) -> None:
             before=None,
             limit=max(1, min(args.limit, 1000)),
         )
-        attempts = await store.attempts_of(db, keys=[dl.id for dl in found])
+        attempts = await log_store.attempts_of(db, keys=[dl.id for dl in found])
         return [
             {
                 "id": ids.encode(DELIVERY, dl.id),
@@ -138,8 +139,8 @@ def replay(args: argparse.Namespace) -> None:
         async with db.transaction() as tx:
             if args.delivery_id is not None:
                 key = _key(DELIVERY, args.delivery_id)
-                return int(await store.replay(tx, company_id=cid, key=key, now=now_ms()))
-            return await store.replay_many(
+                return int(await log_store.replay(tx, company_id=cid, key=key, now=now_ms()))
+            return await log_store.replay_many(
                 tx,
                 company_id=cid,
                 subscription_id=_key(SUBSCRIPTION, args.subscription),

@@ -19,9 +19,9 @@ from porch.events import log
 from porch.events.webhooks.render import APP_EVENTS
 from porch.events.webhooks.targets import RefusedTarget, check_target, check_url
 from porch.store import crud
-from porch.store import webhooks as webhooks_store
 from porch.store.db import Database, IntegrityError, Query, Reader, Row
 from porch.store.tables import applications, companies
+from porch.store.webhooks import subscriptions as webhooks_store
 from porch.timeutil import now_ms
 
 t = applications

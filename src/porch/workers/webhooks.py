@@ -30,8 +30,9 @@ from porch.config import Settings
 from porch.events import consumer
 from porch.events.webhooks import AppWebhooks, render, signing
 from porch.events.webhooks.targets import RefusedTarget, address_for
-from porch.store import webhooks as store
 from porch.store.db import Database
+from porch.store.webhooks import outbox as store
+from porch.store.webhooks import subscriptions as subs_store
 from porch.timeutil import now_ms
 
 logger = logging.getLogger("porch.webhooks")
@@ -180,7 +181,7 @@ async def record(db: Database, results: list[Result], policy: Policy) -> None:
                 now=now,
             )
             if disabled:
-                await store.sync_application_state(tx, subscription_id=key, now=now)
+                await subs_store.sync_application_state(tx, subscription_id=key, now=now)
                 logger.warning("webhook subscription %d %s", key, reason)
 
 

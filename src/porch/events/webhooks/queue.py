@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from porch.domain.errors import BadRequest
 from porch.events.webhooks import render
 from porch.store import secrets
-from porch.store import webhooks as store
 from porch.store.db import Connection, Query, Reader, Row, in_list
 from porch.store.events import Event
 from porch.store.tables import applications, conversation_inboxes, events, inboxes
+from porch.store.webhooks import outbox
+from porch.store.webhooks import subscriptions as subs_store
 from porch.timeutil import now_ms
 
 _EVENT = Query(
@@ -41,18 +42,18 @@ async def enqueue_rule_webhook(
     ev = Event.from_row(row)
     now = now_ms()
     # Rule webhooks are signed with the company's API secret: made here on first use.
-    await secrets.get_or_make(tx, company_id=company_id, purpose=store.API_SECRET, now=now)
-    sub = await store.rule_subscription(
+    await secrets.get_or_make(tx, company_id=company_id, purpose=subs_store.API_SECRET, now=now)
+    sub = await subs_store.rule_subscription(
         tx, company_id=company_id, rule_id=rule_id, url=url, now=now
     )
     full = await render.full_events(tx, company_id=company_id, events=[ev], private=True)
     body = full[ev.id]
     if preview:
         body = render.preview(body)
-    await store.queue(
+    await outbox.queue(
         tx,
         [
-            store.NewDelivery(
+            outbox.NewDelivery(
                 company_id=company_id,
                 subscription_id=sub.id,
                 event_id=ev.id,
@@ -107,7 +108,7 @@ class AppWebhooks:
             return
         subs = {
             sub.application_id: sub
-            for sub in await store.subscriptions_of(tx, company_ids=company_ids)
+            for sub in await subs_store.subscriptions_of(tx, company_ids=company_ids)
             if sub.kind == "application"
         }
         # company -> [(subscription id, set of app event names)]
@@ -124,7 +125,7 @@ class AppWebhooks:
             return
         shared = await _shared(tx, sorted({e.conversation_id for e in wanted if e.conversation_id}))
         now = now_ms()
-        rows: list[store.NewDelivery] = []
+        rows: list[outbox.NewDelivery] = []
         by_company: dict[int, list[Event]] = defaultdict(list)
         for e in wanted:
             if e.conversation_id in shared:
@@ -142,7 +143,7 @@ class AppWebhooks:
                     if body is None:
                         body = orjson.dumps(render.envelope(name, company_id, rendered[e.id]))
                     rows.append(
-                        store.NewDelivery(
+                        outbox.NewDelivery(
                             company_id=company_id,
                             subscription_id=sub_id,
                             event_id=e.id,
@@ -153,7 +154,7 @@ class AppWebhooks:
                         )
                     )
         if rows:
-            await store.queue(tx, rows, now=now)
+            await outbox.queue(tx, rows, now=now)
             wake()
 
 
