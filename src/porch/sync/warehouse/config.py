@@ -38,9 +38,10 @@ class SyncConfig:
     recent_days: float = 30.0
     # Conversations read (with their children) per committed batch.
     batch: int = 500
-    # Requests in flight: against Porch on a busy 2-core machine a 10,000-conversation load
-    # took 63–73 s at 16, 49 s at 32, 43 s at 64 (each request's wait on a loaded machine is
-    # what 16 in flight cannot cover). Front's rate limits pace it, whatever this is.
+    # Requests in flight. A 10,000-conversation first load against Porch on the shared 2-core
+    # machine: 63 and 73 s at 16, 49 s at 32, 43 s at 64 when it was quieter; 87 s at 16 and
+    # 89 s at 64 back to back under a load average of 4.5 — more in flight never cost time,
+    # and hides each request's wait for the server. Front's rate limits pace it, whatever this is.
     concurrency: int = 64
     every: str | None = None
     # dlt destinations only: where dlt keeps its pipeline (state, pending loads).
