@@ -24,8 +24,11 @@ from porch.api import multipart
 from porch.api.http import Request, Response, accepted, json_response, no_content
 from porch.api.models import Body, Name, Ref, ShortText, Text
 from porch.api.routing import Operation, Routes
-from porch.domain import channel_api as domain
 from porch.domain import partner_channels
+from porch.domain.channel_api import calls as calls_domain
+from porch.domain.channel_api import messages as messages_domain
+from porch.domain.channel_api import partner as partner_domain
+from porch.domain.channel_api import templates as templates_domain
 from porch.domain.channels import access_channel
 from porch.domain.errors import BadRequest, Unauthorized
 from porch.domain.teammates import access_teammate
@@ -149,7 +152,7 @@ class ChannelStatus(Body):
 
 
 async def _channel(req: Request) -> Channel:
-    return await domain.access_partner_channel(
+    return await partner_domain.access_partner_channel(
         req.db, principal=req.principal, ref=req.path_params["channel_id"]
     )
 
@@ -178,7 +181,7 @@ async def sync_inbound_message(req: Request) -> Response:
     channel = await _channel(req)
     body, files = await multipart.parse_with_files(req, InboundMessage)
     s, meta = body.sender, body.metadata
-    uid = await domain.do_accept_message(
+    uid = await messages_domain.do_accept_message(
         req.db,
         principal=req.principal,
         channel=channel,
@@ -213,7 +216,7 @@ async def sync_outbound_message(req: Request) -> Response:
     if body.author_id is not None:
         author = (await access_teammate(req.db, principal=req.principal, ref=body.author_id)).id
     meta = body.metadata
-    uid = await domain.do_accept_message(
+    uid = await messages_domain.do_accept_message(
         req.db,
         principal=req.principal,
         channel=channel,
@@ -244,7 +247,7 @@ async def update_external_message_status(req: Request) -> Response:
     """The partner could not deliver a message: marked failed, its conversation reopened."""
     channel = await _channel(req)
     body = await req.parse(MessageStatus)
-    await domain.do_mark_failed(
+    await messages_domain.do_mark_failed(
         req.db,
         principal=req.principal,
         channel=channel,
@@ -270,7 +273,7 @@ async def create_call(req: Request) -> Response:
     if party is None:
         wanted = "from" if body.direction == "inbound" else "to"
         raise BadRequest(f"A call of direction {body.direction} needs {wanted!r}")
-    await domain.do_create_call(
+    await calls_domain.do_create_call(
         req.db,
         principal=req.principal,
         channel=channel,
@@ -289,7 +292,7 @@ async def create_call(req: Request) -> Response:
 async def _call(req: Request, channel: Channel) -> dict[str, Any]:
     """The call the path names (looked up once the body is read: a bad body is a 400 or 413
     whether or not the call exists)."""
-    return await domain.access_call(
+    return await calls_domain.access_call(
         req.db,
         principal=req.principal,
         channel=channel,
@@ -314,7 +317,7 @@ async def update_call(req: Request) -> Response:
         data["occurred_at"] = _timestamp_ms(body.occurred_at)
     if body.agent_email_address is not None:
         data["agent_email_address"] = body.agent_email_address
-    await domain.do_call_event(
+    await calls_domain.do_call_event(
         req.db, principal=req.principal, channel=channel, call=call, op="status", data=data
     )
     req.app.wake_intake()
@@ -338,7 +341,7 @@ async def add_call_recording(req: Request) -> Response:
     call = await _call(req, channel)
     if len(files) != 1 or not files[0].content_type.startswith("audio/"):
         raise BadRequest("attachments must be exactly one audio file (audio/*)")
-    await domain.do_call_event(
+    await calls_domain.do_call_event(
         req.db,
         principal=req.principal,
         channel=channel,
@@ -363,7 +366,7 @@ async def add_call_summary(req: Request) -> Response:
     channel = await _channel(req)
     body = await req.parse(CallSummary)
     call = await _call(req, channel)
-    await domain.do_call_event(
+    await calls_domain.do_call_event(
         req.db,
         principal=req.principal,
         channel=channel,
@@ -388,7 +391,7 @@ async def add_call_transcript(req: Request) -> Response:
     body = await req.parse(CallTranscript)
     call = await _call(req, channel)
     lines = [line.model_dump() for line in body.lines]
-    await domain.do_call_event(
+    await calls_domain.do_call_event(
         req.db,
         principal=req.principal,
         channel=channel,
@@ -411,7 +414,7 @@ async def sync_application_message_template(req: Request) -> Response:
     channel = await _channel(req)
     body = await req.parse(TemplateSync)
     fields = body.model_dump(exclude={"external_id"})
-    key = await domain.do_sync_template(
+    key = await templates_domain.do_sync_template(
         req.db,
         principal=req.principal,
         channel=channel,
@@ -434,7 +437,7 @@ async def update_application_message_template(req: Request) -> Response:
     fields = {k: v for k, v in body.model_dump().items() if k in body.model_fields_set}
     if any(v is None for v in fields.values()):
         raise BadRequest("Template fields cannot be null")
-    key = await domain.do_update_template(
+    key = await templates_domain.do_update_template(
         req.db,
         principal=req.principal,
         channel=channel,
@@ -449,7 +452,7 @@ async def update_channel_status(req: Request) -> Response:
     channel = await _channel(req)
     body = await req.parse(ChannelStatus)
     if body.status is not None:
-        await domain.do_set_status(
+        await partner_domain.do_set_status(
             req.db, principal=req.principal, channel=channel, status=body.status
         )
     return no_content()
@@ -524,7 +527,7 @@ async def porch_get_channel_webhook_secret(req: Request) -> Response:
     channel = await access_channel(
         req.db, principal=req.principal, ref=req.path_params["channel_id"]
     )
-    domain.check_custom(channel)
+    partner_domain.check_custom(channel)
     secret = await partner_channels.signing_secret(req.db, channel=channel)
     partner = await channel_api_store.partner(
         req.db, company_id=channel.company_id, channel_id=channel.id

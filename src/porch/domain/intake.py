@@ -13,7 +13,9 @@ import logging
 
 import orjson
 
-from porch.domain import channel_api, email_in, incoming
+from porch.domain import email_in, incoming
+from porch.domain.channel_api.partner import KIND as CHANNEL_API_KIND
+from porch.domain.channel_api.receive import receive as receive_channel_api
 from porch.domain.messages import KnownContacts
 from porch.events import log
 from porch.storage import BlobStore
@@ -58,11 +60,11 @@ async def _write(
     known: KnownContacts,
     blobs: BlobStore,
 ) -> None:
-    if row.kind not in (incoming.KIND, email_in.KIND, channel_api.KIND):
+    if row.kind not in (incoming.KIND, email_in.KIND, CHANNEL_API_KIND):
         raise Unprocessable(f"unknown intake kind {row.kind!r}")
     channel, inbox = await _place(tx, row, places)
-    if row.kind == channel_api.KIND:
-        await channel_api.receive(
+    if row.kind == CHANNEL_API_KIND:
+        await receive_channel_api(
             tx,
             company_id=row.company_id,
             source=log.Source(row.source_type, row.source_id),
