@@ -31,8 +31,9 @@ from porch.domain.tags import access_tag
 from porch.domain.teammates import access_teammate
 from porch.store import contacts as contacts_store
 from porch.store import custom_fields as custom_fields_store
-from porch.store import search as store
 from porch.store.db import Reader
+from porch.store.search import query as store
+from porch.store.search.criteria import HANDLE_ROLES, Criteria
 
 MAX_QUERY_CHARS = 1000
 MAX_PARTS = 50
@@ -56,7 +57,7 @@ IS_FAMILIES = {
 }
 TEAMMATE_FILTERS = ("assignee", "participant", "author", "mention", "commenter")
 ID_FILTERS = {"inbox": ids.INBOX, "tag": ids.TAG, "contact": ids.CONTACT, "link": ids.LINK}
-HANDLE_FILTERS = tuple(store.HANDLE_ROLES)
+HANDLE_FILTERS = tuple(HANDLE_ROLES)
 DATE_FILTERS = ("before", "after", "during")
 OPERATORS = frozenset(
     ["is", "custom_field", *TEAMMATE_FILTERS, *ID_FILTERS, *HANDLE_FILTERS, *DATE_FILTERS]
@@ -181,7 +182,7 @@ async def _id_key(conn: Reader, principal: Principal, name: str, ref: str) -> in
     return key
 
 
-async def check_search(conn: Reader, *, principal: Principal, query: ParsedQuery) -> store.Criteria:
+async def check_search(conn: Reader, *, principal: Principal, query: ParsedQuery) -> Criteria:
     """Resolve the ids, handles, dates and field names of ``query`` into search criteria."""
     is_values: dict[str, set[str]] = {}
     keys: dict[str, list[int]] = {}
@@ -230,7 +231,7 @@ async def check_search(conn: Reader, *, principal: Principal, query: ParsedQuery
                 start = seconds - seconds % DAY_SECONDS
                 during.append((start * 1000, (start + DAY_SECONDS) * 1000))
     assignment = is_values.get("assignment", set())
-    return store.Criteria(
+    return Criteria(
         text=query.text,
         states=frozenset(is_values.get("state", set())),
         assigned=None if len(assignment) != 1 else "assigned" in assignment,
@@ -257,7 +258,7 @@ async def search_conversations(
     conn: Reader,
     *,
     principal: Principal,
-    criteria: store.Criteria,
+    criteria: Criteria,
     after: tuple[int, int] | None,
     limit: int,
 ) -> tuple[list[ConversationView], tuple[int, int] | None, int]:

@@ -12,9 +12,9 @@ import orjson
 
 from porch import ids
 from porch.events import consumer
-from porch.store import search as store
 from porch.store import statistics
 from porch.store.db import Connection, Database, Row
+from porch.store.search import index as store
 
 NAME = "search_index"
 # Events that name a conversation without changing its text: no need to rebuild its document.
