@@ -33,7 +33,8 @@ if str(REPO) not in sys.path:
 
 from bench.api_read import BIN, cpu_seconds, free_port, http, machine, start  # noqa: E402
 from porch.client import AsyncClient  # noqa: E402
-from porch.sync.contacts import ContactSync, Summary  # noqa: E402
+from porch.sync.contact_state import Summary  # noqa: E402
+from porch.sync.contacts import ContactSync  # noqa: E402
 from porch.sync.rows import Mapping, read_rows  # noqa: E402
 
 TARGET_CREATE = 500.0

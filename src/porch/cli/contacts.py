@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TextIO
 
 from porch.client import AsyncClient
-from porch.sync.contacts import ContactSync, Summary
+from porch.sync.contact_state import Summary
+from porch.sync.contacts import ContactSync
 from porch.sync.rows import Mapping, columns_of, read_rows
 
 EX_ROWS_FAILED = 3
