@@ -18,8 +18,8 @@ The sets only grow: a key or parent known but deleted since is merely merged (a 
 nothing), never inserted twice. For a child table whose key holds the parent column
 (``message_recipient``: message_id, handle, role) a parent never written means no row of it
 exists, so the parents are all that is kept; ``message_attachment`` (keyed by its own id)
-keeps both. About 100 bytes per key: a million messages cost some 300 MB (messages,
-recipients' and attachments' parents).
+keeps both. The cost is memory: a million message ids held by two sets (messages,
+recipients' parents) take about 150 MB (measured apart with tracemalloc).
 """
 
 from __future__ import annotations
