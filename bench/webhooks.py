@@ -180,8 +180,6 @@ def main(argv: list[str] | None = None) -> None:
     env = {
         "PORCH_DATABASE_URL": url,
         "PORCH_SMTP_PORT": "0",
-        "PORCH_WEBHOOK_POLL_SECONDS": "0.02",
-        "PORCH_SQLITE_SYNCHRONOUS": "NORMAL",
     }
     porch = start(
         "Porch",

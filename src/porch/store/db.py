@@ -167,7 +167,11 @@ class Connection(Reader, Protocol):
 class Database(Reader, Protocol):
     """A pool of connections to one database; reads outside a transaction see committed data."""
 
-    def transaction(self) -> Any:  # an async context manager yielding a Connection
+    def transaction(self, *, durable: bool = True) -> Any:
+        """An async context manager yielding a Connection; its block's writes commit together.
+        When it returns they are on disk, unless ``durable`` is False: then a crash may still
+        lose them (for work that is safely done again, such as a delivery worker's claim,
+        whose commit need not wait for the disk)."""
         ...
 
     async def close(self) -> None: ...
@@ -305,7 +309,7 @@ class SqliteDatabase(_SqliteConn):
         self._committers: set[asyncio.Task[None]] = set()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[Connection]:
         async with self._lock:
             raw = self._writer._conn
             if self._group is None:
@@ -327,7 +331,8 @@ class SqliteDatabase(_SqliteConn):
             raw.execute("RELEASE porch_tx")
             self._queue_commit()
         # Durable before the caller goes on (and, through it, before anything is acknowledged).
-        await asyncio.shield(group)
+        if durable:
+            await asyncio.shield(group)
 
     def _queue_commit(self) -> None:
         # Queued behind the writers already waiting for the lock, so they join this group;
@@ -468,8 +473,10 @@ class PgDatabase(_PgConn):
         self._pool = pool
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[Connection]:
         async with self._pool.acquire() as conn, conn.transaction():
+            if not durable:
+                await conn.execute("SET LOCAL synchronous_commit TO OFF")
             yield _PgConn(conn)
 
     async def _custom_plan(self, sql: str, args: list[Any]) -> list[Row]:

@@ -205,18 +205,23 @@ class _Run:
 
 
 class Deliverer:
-    """One process's delivery loop: claims due rows while fewer than ``concurrency`` are in
-    flight, POSTs each in its own task, and writes outcomes in batches."""
+    """One process's delivery loop: claims due rows while fewer than ``concurrency`` POSTs are
+    in flight, POSTs each in its own task, and writes outcomes in batches. A place is free
+    again as soon as its POST is answered: the outcome's write (and its fsync) happens beside
+    the next POSTs, up to ``4 × concurrency`` outcomes waiting to be written. Until written, a
+    row keeps its lease, and holds its conversation's next row back."""
 
     def __init__(self, db: Database, pool: wire.Pool, policy: Policy) -> None:
         self.db = db
         self.pool = pool
         self.policy = policy
         self.wake = asyncio.Event()
-        self._in_flight = 0
+        self._in_flight = 0  # POSTs not answered yet
+        self._unrecorded = 0  # answered, outcome not written yet
         self._done: list[Result] = []
         self._have_done = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._batch = max(1, policy.concurrency // 4)
 
     async def claim(self, limit: int) -> list[store.Due]:
         now = now_ms()
@@ -224,7 +229,9 @@ class Deliverer:
         if not found:
             return []
         lease_until = now + round(self.policy.lease * 1000)
-        async with self.db.transaction() as tx:
+        # A claim lost in a crash only means its rows are attempted again: the POSTs need not
+        # wait for it to reach the disk (their outcomes, written later, do).
+        async with self.db.transaction(durable=False) as tx:
             return await store.claim(tx, rows=found, now=now, lease_until=lease_until)
 
     async def _one(self, row: store.Due) -> None:
@@ -233,13 +240,16 @@ class Deliverer:
         except Exception as exc:  # never lose the outcome of a claimed row
             logger.exception("webhook delivery %d failed unexpectedly", row.id)
             result = Result(row, None, 0, f"{type(exc).__name__}: {exc}"[:500], now_ms())
+        self._in_flight -= 1
+        self._unrecorded += 1
         self._done.append(result)
         self._have_done.set()
+        self.wake.set()
 
     async def recorder(self, stop: asyncio.Event) -> None:
         """Write finished attempts as they come, in batches; then wake the claimer (a recorded
         delivery may make the next row of its conversation due)."""
-        while not (stop.is_set() and self._in_flight == 0):
+        while not (stop.is_set() and self._in_flight == 0 and self._unrecorded == 0):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._have_done.wait(), timeout=0.5)
             self._have_done.clear()
@@ -253,7 +263,7 @@ class Deliverer:
                 except Exception:
                     logger.exception("recording webhook deliveries failed; retrying")
                     await asyncio.sleep(0.5)
-            self._in_flight -= len(batch)
+            self._unrecorded -= len(batch)
             self.wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -261,8 +271,12 @@ class Deliverer:
         try:
             while not stop.is_set():
                 room = self.policy.concurrency - self._in_flight
+                if self._unrecorded >= 4 * self.policy.concurrency:
+                    room = 0  # the writes are behind: let them catch up
                 claimed: list[store.Due] = []
-                if room > 0:
+                # Look for due rows once a quarter of the places are free (or none is taken):
+                # finding them costs about the same for a few rows as for many.
+                if room > 0 and (room >= self._batch or self._in_flight == 0):
                     try:
                         claimed = await self.claim(room)
                     except Exception:

@@ -35,7 +35,8 @@ class InTransaction:
         return await self._tx.fetch_all(q, **params)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[Connection]:
+        # Part of the rule run's transaction, which is as durable as that one.
         async with self._tx.savepoint():
             yield self._tx
 
