@@ -216,14 +216,13 @@ _ATTEMPT = Query(
 )
 # An outcome is written only by the process that made the attempt the row counts (a process
 # whose lease ran out meanwhile leaves the row to the one that took it over).
+_OURS = sa.update(d).where(
+    d.c.id == sa.bindparam("key"),
+    d.c.state == "pending",
+    d.c.attempts == sa.bindparam("attempts"),
+)
 _DELIVERED = Query(
-    sa.update(d)
-    .where(
-        d.c.id == sa.bindparam("key"),
-        d.c.state == "pending",
-        d.c.attempts == sa.bindparam("attempts"),
-    )
-    .values(
+    _OURS.values(
         state="delivered",
         last_status=sa.bindparam("status"),
         last_error=sa.null(),
@@ -232,13 +231,7 @@ _DELIVERED = Query(
     )
 )
 _FAILED = Query(
-    sa.update(d)
-    .where(
-        d.c.id == sa.bindparam("key"),
-        d.c.state == "pending",
-        d.c.attempts == sa.bindparam("attempts"),
-    )
-    .values(
+    _OURS.values(
         state=sa.bindparam("state"),
         last_status=sa.bindparam("status"),
         last_error=sa.bindparam("error"),
