@@ -6,16 +6,19 @@ refused connections, TLS, and header injection refused."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import ssl
 import subprocess
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 import uvloop
 
 from porch.client import wire
+from porch.client._transport import WireTransport
 from tests.pg import free_port
 
 LOOPS = pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
@@ -237,5 +240,25 @@ def test_https_with_a_trusted_certificate(tmp_path: Path, loop: str) -> None:
         assert teller.requests[0].startswith(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:")
         await untrusting.aclose()
         await trusting.aclose()
+
+    run(body, loop)
+
+
+@LOOPS
+def test_the_sdk_transport_decodes_compressed_answers_and_maps_errors(loop: str) -> None:
+    # What the SDK sees through httpx: a gzip body decoded (Front compresses its answers), a
+    # refused connection as httpx.ConnectError (retried by the SDK as never sent).
+    packed = gzip.compress(b'{"hello":"world"}')
+
+    async def body(teller_at: Tellers) -> None:
+        teller, origin = await teller_at(
+            ok(packed, b"Content-Type: application/json\r\n", b"Content-Encoding: gzip\r\n")
+        )
+        async with httpx.AsyncClient(transport=WireTransport()) as http:
+            answer = await http.get(f"http://127.0.0.1:{origin.port}/x", params={"q": "a b"})
+            assert answer.json() == {"hello": "world"}
+            assert teller.requests[0].startswith(b"GET /x?q=a+b HTTP/1.1\r\n")
+            with pytest.raises(httpx.ConnectError):
+                await http.get(f"http://127.0.0.1:{free_port()}/")
 
     run(body, loop)
