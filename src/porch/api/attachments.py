@@ -13,7 +13,7 @@ from porch.api.http import Request, Response
 from porch.api.routing import Routes
 from porch.domain import attachments as domain
 from porch.domain.comments import access_comment
-from porch.domain.message_templates import TEMPLATE, access_template
+from porch.domain.message_templates.access import TEMPLATE, access_template
 from porch.domain.messages import access_message, owner_type
 from porch.store.attachments import COMMENT, Attachment
 

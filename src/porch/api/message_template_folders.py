@@ -16,7 +16,7 @@ from porch.api.models import Body, Name, Ref
 from porch.api.pagination import collection
 from porch.api.routing import Routes
 from porch.api.shapes import owner_link
-from porch.domain import message_templates as domain
+from porch.domain.message_templates import access, folders
 from porch.domain.teammates import access_teammate, private_owner
 from porch.domain.teams import access_team
 from porch.store.message_templates import Folder
@@ -69,7 +69,7 @@ def folder_json(req: Request, folder: Folder) -> dict[str, Any]:
 
 async def _page(req: Request, scope: str, owner: int | None) -> Response:
     sort, after, page = sorted_page(req, SORTS)
-    rows, nxt = await domain.list_folders(
+    rows, nxt = await access.list_folders(
         req.db,
         principal=req.principal,
         scope=scope,
@@ -82,16 +82,16 @@ async def _page(req: Request, scope: str, owner: int | None) -> Response:
     return collection(req, [folder_json(req, f) for f in rows], nxt)
 
 
-async def _create(req: Request, owner: domain.Owner) -> Response:
+async def _create(req: Request, owner: access.Owner) -> Response:
     body = await req.parse(CreateFolder)
-    folder = await domain.do_create_folder(
+    folder = await folders.do_create_folder(
         req.db, principal=req.principal, owner=owner, name=body.name, parent=body.parent_folder_id
     )
     return json_response(folder_json(req, folder), 201)
 
 
 async def _folder(req: Request) -> Folder:
-    return await domain.access_folder(
+    return await access.access_folder(
         req.db, principal=req.principal, ref=req.path_params["message_template_folder_id"]
     )
 
@@ -108,7 +108,7 @@ async def list_folders(req: Request) -> Response:
 async def create_folder(req: Request) -> Response:
     """Create a folder in the oldest team the token reaches."""
     return await _create(
-        req, await domain.team_owner(req.db, principal=req.principal, team_ref=None)
+        req, await access.team_owner(req.db, principal=req.principal, team_ref=None)
     )
 
 
@@ -128,7 +128,7 @@ async def list_team_folders(req: Request) -> Response:
 )
 async def create_team_folder(req: Request) -> Response:
     """Create a folder owned by a team."""
-    owner = await domain.team_owner(
+    owner = await access.team_owner(
         req.db, principal=req.principal, team_ref=req.path_params["team_id"]
     )
     return await _create(req, owner)
@@ -155,7 +155,7 @@ async def list_teammate_folders(req: Request) -> Response:
 )
 async def create_teammate_folder(req: Request) -> Response:
     """Create a private folder for a teammate."""
-    owner = await domain.teammate_owner(
+    owner = await access.teammate_owner(
         req.db, principal=req.principal, teammate_ref=req.path_params["teammate_id"]
     )
     return await _create(req, owner)
@@ -177,7 +177,7 @@ async def update_folder(req: Request) -> Response:
     """Rename a folder or move it (``parent_folder_id`` null: to the top level)."""
     folder = await _folder(req)
     body = await req.parse(UpdateFolder)
-    updated = await domain.do_update_folder(
+    updated = await folders.do_update_folder(
         req.db, principal=req.principal, folder=folder, changes=body.sent()
     )
     return json_response(folder_json(req, updated))
@@ -192,7 +192,7 @@ async def update_folder(req: Request) -> Response:
 async def delete_folder(req: Request) -> Response:
     """Delete a folder with its child folders and templates."""
     folder = await _folder(req)
-    await domain.do_delete_folder(req.db, principal=req.principal, folder=folder)
+    await folders.do_delete_folder(req.db, principal=req.principal, folder=folder)
     return json_response(
         {
             "status": "accepted",
@@ -224,10 +224,10 @@ async def create_child_folder(req: Request) -> Response:
     """Create a folder inside a folder, with the parent's owner."""
     parent = await _folder(req)
     body = await req.parse(CreateChildFolder)
-    folder = await domain.do_create_folder(
+    folder = await folders.do_create_folder(
         req.db,
         principal=req.principal,
-        owner=domain.child_owner(parent),
+        owner=access.child_owner(parent),
         name=body.name,
         parent=parent,
     )

@@ -21,8 +21,8 @@ from porch.api.models import Body, Name, Ref, Refs, ShortText, Text
 from porch.api.pagination import collection, read_page
 from porch.api.routing import Routes
 from porch.api.shapes import attachment_json, owner_link
-from porch.domain import message_templates as domain
 from porch.domain.errors import BadRequest
+from porch.domain.message_templates import access, templates
 from porch.domain.teammates import access_teammate, private_owner
 from porch.domain.teams import access_team
 from porch.store.message_templates import Folder, Template
@@ -84,7 +84,7 @@ def _links(req: Request, tpl: Template) -> dict[str, Any]:
     }
 
 
-def template_json(req: Request, view: domain.TemplateView) -> dict[str, Any]:
+def template_json(req: Request, view: access.TemplateView) -> dict[str, Any]:
     tpl = view.template
     return {
         "_links": _links(req, tpl),
@@ -128,13 +128,13 @@ def sorted_page(req: Request, sorts: dict[str, str]) -> tuple[str, tuple[int, in
 
 
 async def _views(req: Request, rows: list[Template]) -> list[dict[str, Any]]:
-    views = await domain.template_views(req.db, principal=req.principal, templates=rows)
+    views = await access.template_views(req.db, principal=req.principal, templates=rows)
     return [template_json(req, v) for v in views]
 
 
 async def _page(req: Request, scope: str, owner: int | None, *, summary: bool = False) -> Response:
     sort, after, page = sorted_page(req, SORTS)
-    rows, nxt = await domain.list_templates(
+    rows, nxt = await access.list_templates(
         req.db,
         principal=req.principal,
         scope=scope,
@@ -150,13 +150,13 @@ async def _page(req: Request, scope: str, owner: int | None, *, summary: bool = 
 
 
 async def _render(req: Request, tpl: Template, status: int = 200) -> Response:
-    [view] = await domain.template_views(req.db, principal=req.principal, templates=[tpl])
+    [view] = await access.template_views(req.db, principal=req.principal, templates=[tpl])
     return json_response(template_json(req, view), status)
 
 
-async def _create_shared(req: Request, owner: domain.Owner) -> Response:
+async def _create_shared(req: Request, owner: access.Owner) -> Response:
     body, files = await multipart.parse_with_files(req, CreateSharedTemplate)
-    tpl = await domain.do_create_template(
+    tpl = await templates.do_create_template(
         req.db,
         principal=req.principal,
         owner=owner,
@@ -185,7 +185,7 @@ async def list_message_templates(req: Request) -> Response:
 )
 async def create_message_template(req: Request) -> Response:
     """Create a message template in the oldest team the token reaches."""
-    owner = await domain.team_owner(req.db, principal=req.principal, team_ref=None)
+    owner = await access.team_owner(req.db, principal=req.principal, team_ref=None)
     return await _create_shared(req, owner)
 
 
@@ -205,7 +205,7 @@ async def list_team_message_templates(req: Request) -> Response:
 )
 async def create_team_message_template(req: Request) -> Response:
     """Create a message template owned by a team."""
-    owner = await domain.team_owner(
+    owner = await access.team_owner(
         req.db, principal=req.principal, team_ref=req.path_params["team_id"]
     )
     return await _create_shared(req, owner)
@@ -232,11 +232,11 @@ async def list_teammate_message_templates(req: Request) -> Response:
 )
 async def create_teammate_message_template(req: Request) -> Response:
     """Create a private message template for a teammate."""
-    owner = await domain.teammate_owner(
+    owner = await access.teammate_owner(
         req.db, principal=req.principal, teammate_ref=req.path_params["teammate_id"]
     )
     body = await req.parse(CreatePrivateTemplate)
-    tpl = await domain.do_create_template(
+    tpl = await templates.do_create_template(
         req.db,
         principal=req.principal,
         owner=owner,
@@ -271,10 +271,10 @@ async def create_child_template(req: Request) -> Response:
     """Create a message template in a folder, with the folder's owner."""
     folder = await _folder(req)
     body = await req.parse(CreateChildTemplate)
-    tpl = await domain.do_create_template(
+    tpl = await templates.do_create_template(
         req.db,
         principal=req.principal,
-        owner=domain.child_owner(folder),
+        owner=access.child_owner(folder),
         name=body.name,
         subject=body.subject,
         body=body.body,
@@ -285,13 +285,13 @@ async def create_child_template(req: Request) -> Response:
 
 
 async def _folder(req: Request) -> Folder:
-    return await domain.access_folder(
+    return await access.access_folder(
         req.db, principal=req.principal, ref=req.path_params["message_template_folder_id"]
     )
 
 
 async def _template(req: Request) -> Template:
-    return await domain.access_template(
+    return await access.access_template(
         req.db, principal=req.principal, ref=req.path_params["message_template_id"]
     )
 
@@ -314,7 +314,7 @@ async def update_message_template(req: Request) -> Response:
     body, stored = await multipart.parse_with_files(req, UpdateTemplate)
     changes = body.sent()
     files = stored if stored else ([] if body.attachments == [] else None)
-    updated = await domain.do_update_template(
+    updated = await templates.do_update_template(
         req.db, principal=req.principal, template=tpl, changes=changes, files=files
     )
     return await _render(req, updated)
@@ -329,5 +329,5 @@ async def update_message_template(req: Request) -> Response:
 async def delete_message_template(req: Request) -> Response:
     """Delete a message template and its attachments."""
     tpl = await _template(req)
-    await domain.do_delete_template(req.db, principal=req.principal, template=tpl)
+    await templates.do_delete_template(req.db, principal=req.principal, template=tpl)
     return no_content()

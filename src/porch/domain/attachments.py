@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from porch import ids
-from porch.domain import comments, message_templates, messages
+from porch.domain import comments, messages
 from porch.domain.errors import BadRequest, NotFound, not_found
+from porch.domain.message_templates.access import access_template
 from porch.domain.principal import Principal
 from porch.storage import BlobStore
 from porch.store import attachments as store
@@ -103,7 +104,7 @@ async def _sees_owner(conn: Reader, *, principal: Principal, found: Attachment) 
             return messages.owner_type(msg) == found.owner_type
         if found.owner_type == store.TEMPLATE:
             # Private templates only to private tokens, as the template itself.
-            await message_templates.access_template(
+            await access_template(
                 conn, principal=principal, ref=ids.encode(ids.MESSAGE_TEMPLATE, found.owner_id)
             )
             return True

@@ -15,7 +15,7 @@ from porch.domain import custom_fields
 from porch.domain import outbound as outbound_domain
 from porch.domain.errors import BadRequest
 from porch.domain.inboxes import access_inbox
-from porch.domain.message_templates import access_template
+from porch.domain.message_templates.access import access_template
 from porch.domain.principal import Principal
 from porch.domain.tags import access_tag
 from porch.domain.teammates import access_teammate
