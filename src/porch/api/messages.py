@@ -23,6 +23,7 @@ from porch.domain import messages as domain
 from porch.domain.channels import access_channel
 from porch.domain.conversations import access_conversation
 from porch.domain.inboxes import access_inbox
+from porch.domain.message_writes import Person
 from porch.store.attachments import StoredFile
 from porch.store.seen import ANYONE, Receipt
 
@@ -79,7 +80,7 @@ async def receive_custom_messages(req: Request) -> Response:
         req.db,
         principal=req.principal,
         channel=channel,
-        sender=domain.Person(body.sender.handle, body.sender.name),
+        sender=Person(body.sender.handle, body.sender.name),
         body=body.body,
         subject=body.subject,
         body_format=body.body_format,
@@ -137,7 +138,7 @@ async def import_inbox_message(req: Request) -> Response:
         principal=req.principal,
         inbox=inbox,
         type=body.type,
-        sender=domain.Person(body.sender.handle, body.sender.name),
+        sender=Person(body.sender.handle, body.sender.name),
         author_ref=body.sender.author_id,
         to=list(body.to),
         cc=list(body.cc),

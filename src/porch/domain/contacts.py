@@ -6,8 +6,8 @@ one contact however it is written: email addresses lower-cased, phone numbers in
 number without a country code is +1), Twitter names as ``@`` plus the name in lower case, other
 sources as given (trimmed). Creating a contact with, or adding, a handle another contact holds
 is a 409 naming that contact. Messages create company contacts by handle
-(``domain/messages.py: find_or_create_contact``) with the same canonical form, leniently: a
-phone number that cannot be one is kept as written instead of refused.
+(``domain/message_contacts.py: find_or_create_contact``) with the same canonical form,
+leniently: a phone number that cannot be one is kept as written instead of refused.
 
 Visibility is that of other owned resources (``store/visibility.py``): company contacts for
 every shared or team token, a team's for its token, a teammate's for private tokens when the

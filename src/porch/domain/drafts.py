@@ -28,15 +28,10 @@ import orjson
 from porch import ids
 from porch.domain import teammates
 from porch.domain.errors import BadRequest, Conflict, not_found
-from porch.domain.messages import (
-    MessageView,
-    blurb,
-    check_body,
-    check_handle,
-    new_conversation,
-    plain_text,
-    views,
-)
+from porch.domain.message_contacts import check_handle
+from porch.domain.message_text import blurb, check_body, plain_text
+from porch.domain.message_writes import new_conversation
+from porch.domain.messages import MessageView, views
 from porch.domain.principal import Principal
 from porch.events import log
 from porch.store import attachments as attachments_store

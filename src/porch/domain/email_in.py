@@ -21,15 +21,8 @@ import orjson
 from porch.channels.email import mime
 from porch.channels.email.addresses import conversation_of_token, split_plus, uid_of_message_id
 from porch.channels.email.threading import named_ids, normalized_subject, strip_prefixes
-from porch.domain.messages import (
-    Incoming,
-    KnownContacts,
-    Person,
-    find_or_create_contact,
-    new_conversation,
-    normalise_handle,
-    write_message,
-)
+from porch.domain.message_contacts import KnownContacts, find_or_create_contact, normalise_handle
+from porch.domain.message_writes import Incoming, Person, new_conversation, write_message
 from porch.events import log
 from porch.storage import BlobStore
 from porch.store import conversations as conversations_store

@@ -26,17 +26,14 @@ import orjson
 from porch import ids
 from porch.domain import partner_channels, teammates
 from porch.domain.errors import BadRequest, not_found
-from porch.domain.messages import (
-    Incoming,
+from porch.domain.message_contacts import (
     KnownContacts,
-    Person,
-    check_body,
     check_handle,
     find_or_create_contact,
-    new_conversation,
     resolve_contact,
-    write_message,
 )
+from porch.domain.message_text import check_body
+from porch.domain.message_writes import Incoming, Person, new_conversation, write_message
 from porch.domain.principal import Principal
 from porch.events import log
 from porch.store import conversations as conversations_store

@@ -16,7 +16,7 @@ import orjson
 from porch.domain import email_in, incoming
 from porch.domain.channel_api.partner import KIND as CHANNEL_API_KIND
 from porch.domain.channel_api.receive import receive as receive_channel_api
-from porch.domain.messages import KnownContacts
+from porch.domain.message_contacts import KnownContacts
 from porch.events import log
 from porch.storage import BlobStore
 from porch.store import channels as channels_store

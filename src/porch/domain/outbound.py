@@ -20,10 +20,12 @@ from dataclasses import dataclass, field, replace
 
 from porch import ids
 from porch.channels.email.compose import html_of
-from porch.domain import messages as msgs
 from porch.domain import teammates
 from porch.domain.conversations import move_state, retag, tag_keys
 from porch.domain.errors import BadRequest, Forbidden, not_found
+from porch.domain.message_contacts import check_handle
+from porch.domain.message_text import check_body
+from porch.domain.message_writes import Incoming, Person, new_conversation, write_message
 from porch.domain.principal import Principal
 from porch.domain.signatures import Owner, access_signature, list_signatures
 from porch.events import log
@@ -73,10 +75,10 @@ def check_outgoing(out: Outgoing, channel: Channel) -> None:
     if not (out.to or out.cc or out.bcc):
         raise BadRequest("A message needs at least one recipient in to, cc or bcc")
     for handle in [*out.to, *out.cc, *out.bcc]:
-        msgs.check_handle(handle)
+        check_handle(handle)
         if channel.type == "smtp":
             teammates.check_email(handle)
-    msgs.check_body(out.body)
+    check_body(out.body)
 
 
 def _fits(signature: Signature, channel: Channel) -> bool:
@@ -180,7 +182,7 @@ async def do_send(
         subject = out.subject if out.subject is not None else ""
         is_new = conversation is None
         if conversation is None:
-            conv = await msgs.new_conversation(
+            conv = await new_conversation(
                 tx,
                 company_id=principal.company_id,
                 source=log.source_of(principal),
@@ -193,25 +195,25 @@ async def do_send(
             conv = conversation
             if out.subject is None:
                 subject = conv.subject or ""
-        written = await msgs.write_message(
+        written = await write_message(
             tx,
             company_id=principal.company_id,
             source=log.source_of(principal),
             conv=conv,
             is_new=is_new,
-            msg=msgs.Incoming(
+            msg=Incoming(
                 type=msg_type,
                 source=source,
                 is_inbound=False,
                 # The company sends: its address is the sender, not a contact.
-                sender=msgs.Person(
+                sender=Person(
                     channel.send_as or channel.address or ids.encode(ids.CHANNEL, channel.id),
                     out.sender_name,
                 ),
                 sender_has_contact=False,
-                to=[msgs.Person(h) for h in out.to],
-                cc=[msgs.Person(h) for h in out.cc],
-                bcc=[msgs.Person(h) for h in out.bcc],
+                to=[Person(h) for h in out.to],
+                cc=[Person(h) for h in out.cc],
+                bcc=[Person(h) for h in out.bcc],
                 subject=subject,
                 body=out.body,
                 body_format="html" if channel.type == "smtp" else "markdown",

@@ -11,9 +11,7 @@ import orjson
 
 from porch.domain.channel_api.partner import KIND, check_custom, enqueue
 from porch.domain.errors import BadRequest, Conflict, not_found
-from porch.domain.messages import (
-    check_handle,
-)
+from porch.domain.message_contacts import check_handle
 from porch.domain.principal import Principal
 from porch.events import log
 from porch.store import attachments as attachments_store

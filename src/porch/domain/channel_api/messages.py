@@ -9,16 +9,9 @@ from typing import Any
 from porch.domain.channel_api.partner import check_custom, enqueue
 from porch.domain.contacts import canonical_handle
 from porch.domain.errors import BadRequest, not_found
-from porch.domain.messages import (
-    Incoming,
-    KnownContacts,
-    Person,
-    check_body,
-    check_handle,
-    find_or_create_contact,
-    new_conversation,
-    write_message,
-)
+from porch.domain.message_contacts import KnownContacts, check_handle, find_or_create_contact
+from porch.domain.message_text import check_body
+from porch.domain.message_writes import Incoming, Person, new_conversation, write_message
 from porch.domain.partner_channels import fail_message
 from porch.domain.principal import Principal
 from porch.events import log

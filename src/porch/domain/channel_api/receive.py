@@ -6,9 +6,7 @@ from typing import Any
 
 from porch.domain.channel_api.calls import receive_call_event
 from porch.domain.channel_api.messages import receive_message
-from porch.domain.messages import (
-    KnownContacts,
-)
+from porch.domain.message_contacts import KnownContacts
 from porch.events import log
 from porch.store.channels import Channel
 from porch.store.db import Connection
