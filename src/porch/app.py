@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from porch.api import all_routes, channel_api
+from porch.api import all_routes, channel_api_jwt
 from porch.api.http import Request, Response
 from porch.api.routing import Router
 from porch.channels.email import relay as email_relay
@@ -227,7 +227,7 @@ class Porch:
                 if channel_jwt.looks_like_jwt(header):
                     # A partner's Channel API JWT: its channel's Channel API routes, and the
                     # routes of its channel's conversations and messages.
-                    op = channel_api.jwt_operation(op)
+                    op = channel_api_jwt.jwt_operation(op)
                     assert header is not None
                     principal = await channel_jwt.authenticate(
                         self.db, header=header, channel_ref=req.path_params.get("channel_id")

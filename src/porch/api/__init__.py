@@ -43,6 +43,9 @@ MODULES = (
     "oauth",
     "admin_oauth",
     "channel_api",
+    "channel_api_calls",
+    "channel_api_templates",
+    "admin_partner_channels",
     "rules",
 )
 
