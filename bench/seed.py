@@ -7,7 +7,7 @@ On a database (migrated here if it is not yet), it creates a company the way ``p
 does, then its reference objects through Porch's domain actions (20 teammates, 5 shared
 inboxes each with a custom channel, 50 company tags), and bulk-loads the rest straight into
 the tables with the values Porch's receiving and sending paths write (see
-porch.domain.messages.write_message and porch.domain.outbound): conversations in an inbox with
+porch.domain.message_writes.write_message and porch.domain.outbound): conversations in an inbox with
 tags and assignees, contacts with their handles reused across conversations, and messages
 (inbound from a contact, replies authored by teammates) with their recipients. Bodies are
 sentences drawn from a generated vocabulary with a Zipf-like frequency, so that search sees
@@ -136,7 +136,7 @@ class Words:
 
 
 def blurb(text: str) -> str:
-    # porch.domain.messages.blurb, without importing the domain into the hot loop.
+    # porch.domain.message_text.blurb, without importing the domain into the hot loop.
     return " ".join(text.split())[:150]
 
 

@@ -103,14 +103,6 @@ async def template_views(
     ]
 
 
-async def load_template(conn: Reader, *, principal: Principal, ref: str) -> TemplateView:
-    """The template ``ref`` names with its attachments (what a reply from a template needs);
-    NotFound when the token does not see it."""
-    template = await access_template(conn, principal=principal, ref=ref)
-    [view] = await template_views(conn, principal=principal, templates=[template])
-    return view
-
-
 def _next_key(rows: Sequence[store.Folder | store.Template], sort: str) -> list[int]:
     last = rows[-1]
     return [int(getattr(last, sort)), last.id]
