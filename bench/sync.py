@@ -48,7 +48,7 @@ from bench.api_read import cpu_seconds, machine  # noqa: E402
 from bench.common import start_porch  # noqa: E402
 from bench.seed import Seeded, seed  # noqa: E402
 from porch.client import AsyncClient  # noqa: E402
-from porch.sync.warehouse import Summary, SyncConfig, sync_warehouse  # noqa: E402
+from porch.sync.warehouse import Summary, SyncConfig, run_sync  # noqa: E402
 
 MANIFEST = REPO.parent / "shared" / "clients" / "airbyte-source-front" / "manifest.yaml"
 AIRBYTE_VENV = Path("/tmp/airbyte-venv")
@@ -96,7 +96,7 @@ def porch_sync(url: str, token: str, db: Path, concurrency: int) -> tuple[Summar
         base_url=url, token=token, destination=f"duckdb:///{db}", concurrency=concurrency
     )
     started = time.monotonic()
-    summary = asyncio.run(sync_warehouse(config))
+    summary = run_sync(config)
     return summary, time.monotonic() - started
 
 

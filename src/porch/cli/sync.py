@@ -13,7 +13,6 @@ configured the dlt way. Flags override the config file. Exit status 0, 130 when 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import time
@@ -124,7 +123,7 @@ def summary_text(s: object) -> str:
 
 def run(args: argparse.Namespace) -> None:
     try:
-        from porch.sync.warehouse.api import sync_warehouse
+        from porch.sync.warehouse.api import run_sync
     except ImportError as exc:  # the extra is not installed
         raise SystemExit(f"porch sync needs pip install 'porch[warehouse]' ({exc})") from exc
     config = config_of(args)
@@ -133,13 +132,11 @@ def run(args: argparse.Namespace) -> None:
     try:
         while True:
             progress = Progress(sys.stderr)
-            summary = asyncio.run(
-                sync_warehouse(
-                    config,
-                    full_refresh=args.full_refresh if runs == 0 else None,
-                    progress=progress,
-                    log=lambda line: print(line, file=sys.stderr, flush=True),
-                )
+            summary = run_sync(
+                config,
+                full_refresh=args.full_refresh if runs == 0 else None,
+                progress=progress,
+                log=lambda line: print(line, file=sys.stderr, flush=True),
             )
             progress.end()
             print(summary_text(summary), flush=True)

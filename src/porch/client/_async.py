@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 
 from porch.client import _base
-from porch.client._base import JSON, Params
+from porch.client._base import JSON, Answered, Pairs, Params
+from porch.client._fast import FastPath
 from porch.client._pacing import Pacer, RateLimit
 from porch.client._transport import WireTransport, proxied
 from porch.client.errors import TransportError, error_for
@@ -89,6 +90,18 @@ class AsyncClient:
             for _ in range(max(1, connections) if transport is None else 1)
         ]
         self._http = self._pool[0]
+        # Simple requests skip httpx's models when the wire is underneath (``_fast.py``).
+        self._fast: FastPath | None = None
+        if isinstance(transport, WireTransport):
+            self._fast = FastPath(
+                transport.pool,
+                base_url=self._http.base_url,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "User-Agent": self._http.headers["user-agent"],
+                },
+                timeout=self._http.timeout,
+            )
         self._turn = 0
         # Requests sent, by method (retries included): what a bulk job cost.
         self.sent: Counter[str] = Counter()
@@ -147,7 +160,7 @@ class AsyncClient:
         response = await self._send(
             method.upper(),
             path_or_url,
-            params=_base.query(params),
+            params=_base.pairs(params),
             json=json,
             data=data,
             files=files,
@@ -205,6 +218,7 @@ class AsyncClient:
             retry_unsafe=False,
         )
         if not response.is_success:
+            assert isinstance(response, httpx.Response)  # only successes come lighter
             raise error_for(response)
         return response.content
 
@@ -228,24 +242,36 @@ class AsyncClient:
         method: str,
         url: str | httpx.URL,
         *,
-        params: httpx.QueryParams | None,
+        params: Pairs | None,
         json: Any,
         data: Mapping[str, Any] | None,
         files: Any,
         headers: Mapping[str, str] | None,
         retry_unsafe: bool,
-    ) -> httpx.Response:
+    ) -> Answered:
         unsafe_ok = retry_unsafe or method in _base.IDEMPOTENT
         attempt = redirects = 0
         while True:
             await self._admit()
             try:
-                self._turn += 1
                 self.sent[method] += 1
-                http = self._pool[self._turn % len(self._pool)]
-                response = await http.request(
-                    method, url, params=params, json=json, data=data, files=files, headers=headers
-                )
+                fast = self._fast
+                to = None if fast is None or data or files else fast.target(url, params)
+                response: Answered
+                if fast is not None and to is not None:
+                    response = await fast.send(method, *to, json_body=json, headers=headers)
+                else:
+                    self._turn += 1
+                    http = self._pool[self._turn % len(self._pool)]
+                    response = await http.request(
+                        method,
+                        url,
+                        params=None if params is None else httpx.QueryParams(tuple(params)),
+                        json=json,
+                        data=data,
+                        files=files,
+                        headers=headers,
+                    )
             except httpx.TransportError as exc:
                 self._pacer.failed()
                 self._notify()
@@ -274,7 +300,9 @@ class AsyncClient:
                 self._pacer.block(now + wait)
                 wait = 0.0
             self._notify()
-            target = _base.redirect_target(response)
+            target = (
+                _base.redirect_target(response) if isinstance(response, httpx.Response) else None
+            )
             if target is not None and redirects < _base.MAX_REDIRECTS:
                 url, params, redirects = target, None, redirects + 1
                 continue

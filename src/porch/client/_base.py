@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -17,6 +18,23 @@ from porch.client.errors import error_for, retry_after_seconds
 
 JSON = dict[str, Any]
 Params = Mapping[str, Any]
+Pairs = list[tuple[str, str]]
+
+
+class Answered(Protocol):
+    """What is read of an answer: an ``httpx.Response``, or the async client's light reply
+    to a success (``_fast.Reply``)."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def content(self) -> bytes: ...
+    @property
+    def is_success(self) -> bool: ...
+    def json(self) -> Any: ...
+
 
 DEFAULT_USER_AGENT = f"porch-client/{__version__} httpx/{httpx.__version__}"
 # Methods whose retry cannot do anything twice (RFC 9110 §9.2.2).
@@ -67,11 +85,18 @@ def flatten(name: str, value: object, *, array_suffix: str) -> list[tuple[str, s
     return [(name, scalar(value))]
 
 
-def query(params: Params | None) -> httpx.QueryParams | None:
-    """Query parameters, nested mappings in Front's ``q[name]=value`` syntax."""
+def pairs(params: Params | None) -> Pairs | None:
+    """Query parameters as (name, value) pairs, nested mappings in Front's ``q[name]=value``
+    syntax."""
     if params is None:
         return None
-    return httpx.QueryParams(tuple(flatten("", params, array_suffix="")))
+    return flatten("", params, array_suffix="")
+
+
+def query(params: Params | None) -> httpx.QueryParams | None:
+    """Query parameters as httpx takes them (``pairs``)."""
+    found = pairs(params)
+    return None if found is None else httpx.QueryParams(tuple(found))
 
 
 def form(body: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -88,10 +113,11 @@ def compact(**fields: Any) -> JSON:
     return {key: value for key, value in fields.items() if value is not None}
 
 
-def answer(response: httpx.Response) -> Any:
+def answer(response: Answered) -> Any:
     """The body of a successful answer (JSON parsed, None when empty, bytes when not JSON);
     an error answer is raised as its typed ApiError."""
     if not response.is_success:
+        assert isinstance(response, httpx.Response)  # only successes come lighter
         raise error_for(response)
     if response.status_code == 204 or not response.content:
         return None
@@ -131,7 +157,7 @@ def redirect_target(response: httpx.Response) -> httpx.URL | None:
     return target
 
 
-def is_company_limit(response: httpx.Response) -> bool:
+def is_company_limit(response: Answered) -> bool:
     """Whether a 429 is the company's budget (shared by every call) rather than a burst
     limit on one resource: Front's sample reads ``remaining > 0`` as a burst hit."""
     if response.headers.get("x-front-tier"):
@@ -148,7 +174,7 @@ class Retries:
     backoff: float
 
     def after_response(
-        self, response: httpx.Response, *, attempt: int, unsafe_ok: bool, now: float
+        self, response: Answered, *, attempt: int, unsafe_ok: bool, now: float
     ) -> float | None:
         """Seconds to wait before retrying ``response``'s request, or None not to retry."""
         if attempt >= self.max_retries:
@@ -187,11 +213,17 @@ def _until(reset: str, now: float) -> float:
     return max(0.0, value - now if value > 1e9 else value)
 
 
-def server_time(response: httpx.Response) -> float | None:
+def server_time(response: Answered) -> float | None:
     """The time of the server's Date header, if it sent a readable one."""
     value = response.headers.get("date")
     if not value:
         return None
+    return _date(value)
+
+
+@lru_cache(maxsize=8)
+def _date(value: str) -> float | None:
+    # A Date header changes once a second: parsed once, not per answer.
     try:
         return parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError):

@@ -13,9 +13,8 @@ The clients hold a lock (sync) or rely on the event loop (async) around every me
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
-
-import httpx
 
 # Seconds past a reset before counting on the new window (clocks and servers disagree a little).
 MARGIN = 0.1
@@ -37,7 +36,7 @@ class RateLimit:
     reset: float | None = None
 
 
-def read_rate_limit(headers: httpx.Headers, now: float) -> RateLimit | None:
+def read_rate_limit(headers: Mapping[str, str], now: float) -> RateLimit | None:
     """The ``x-ratelimit-*`` headers of a response, or None without them.
 
     Front and Porch send ``x-ratelimit-reset`` as a UNIX timestamp (``1700000060.0``); a small
@@ -93,7 +92,7 @@ class Pacer:
         if self._estimate is not None:
             self._estimate -= 1
 
-    def answered(self, headers: httpx.Headers, now: float) -> None:
+    def answered(self, headers: Mapping[str, str], now: float) -> None:
         """An answer came back: learn the budget from its headers."""
         self._in_flight = max(0, self._in_flight - 1)
         self._probed = True

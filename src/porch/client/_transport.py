@@ -20,11 +20,25 @@ def proxied() -> bool:
     return any(k in ("http", "https", "all") for k in urllib.request.getproxies())
 
 
+def httpx_error(exc: Exception, request: httpx.Request | None) -> httpx.TransportError:
+    """The httpx error for a failure of :mod:`wire` (a ValueError: a request it refused)."""
+    kinds: list[tuple[type[Exception], type[httpx.TransportError]]] = [
+        (wire.ConnectTimeout, httpx.ConnectTimeout),
+        (wire.ConnectError, httpx.ConnectError),
+        (wire.ReadTimeout, httpx.ReadTimeout),
+        (wire.WireError, httpx.RemoteProtocolError),
+    ]
+    for kind, error in kinds:
+        if isinstance(exc, kind):
+            return error(str(exc), request=request)
+    return httpx.LocalProtocolError(str(exc), request=request)
+
+
 class WireTransport(httpx.AsyncBaseTransport):
     """An httpx transport over one :class:`wire.Pool` (HTTP/1.1, bodies in memory)."""
 
     def __init__(self, *, ssl_context: ssl.SSLContext | None = None, limit: int = 100) -> None:
-        self._pool = wire.Pool(limit=limit, ssl_context=ssl_context)
+        self.pool = wire.Pool(limit=limit, ssl_context=ssl_context)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -34,7 +48,7 @@ class WireTransport(httpx.AsyncBaseTransport):
         origin = wire.origin_of(url.scheme, url.host, url.port)
         timeouts = request.extensions.get("timeout", {})
         try:
-            answer = await self._pool.request(
+            answer = await self.pool.request(
                 request.method,
                 origin,
                 url.raw_path.decode("ascii"),
@@ -43,16 +57,8 @@ class WireTransport(httpx.AsyncBaseTransport):
                 connect_timeout=timeouts.get("connect"),
                 read_timeout=timeouts.get("read"),
             )
-        except wire.ConnectTimeout as exc:
-            raise httpx.ConnectTimeout(str(exc), request=request) from exc
-        except wire.ConnectError as exc:
-            raise httpx.ConnectError(str(exc), request=request) from exc
-        except wire.ReadTimeout as exc:
-            raise httpx.ReadTimeout(str(exc), request=request) from exc
-        except wire.WireError as exc:
-            raise httpx.RemoteProtocolError(str(exc), request=request) from exc
-        except ValueError as exc:
-            raise httpx.LocalProtocolError(str(exc), request=request) from exc
+        except (wire.WireError, ValueError) as exc:
+            raise httpx_error(exc, request) from exc
         return httpx.Response(
             answer.status,
             headers=answer.headers,
@@ -62,4 +68,4 @@ class WireTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        await self._pool.aclose()
+        await self.pool.aclose()

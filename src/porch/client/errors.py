@@ -15,6 +15,7 @@ TransportError          no answer at all (connection refused, reset, timed out) 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -146,7 +147,7 @@ def _envelope(response: httpx.Response) -> dict[str, Any] | None:
     return None
 
 
-def retry_after_seconds(headers: httpx.Headers) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """``retry-after`` in seconds: Front sends seconds; an HTTP date is understood too."""
     raw = headers.get("retry-after")
     if raw is None:

@@ -3,8 +3,15 @@ as tables shaped like Fivetran's Front connector (see docs/warehouse.md)."""
 
 from __future__ import annotations
 
-from porch.sync.warehouse.api import open_destination, sync_warehouse
+from porch.sync.warehouse.api import open_destination, run_sync, sync_warehouse
 from porch.sync.warehouse.config import SyncConfig
 from porch.sync.warehouse.engine import Summary, WarehouseSync
 
-__all__ = ["Summary", "SyncConfig", "WarehouseSync", "open_destination", "sync_warehouse"]
+__all__ = [
+    "Summary",
+    "SyncConfig",
+    "WarehouseSync",
+    "open_destination",
+    "run_sync",
+    "sync_warehouse",
+]
