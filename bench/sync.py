@@ -128,39 +128,65 @@ def airbyte(url: str, token: str, timeout: float) -> dict[str, Any]:
 
 
 async def changes(url: str, token: str, facts: Seeded, count: int) -> dict[str, int]:
-    """``count`` changes through the API, a fifth of each kind: a tag added, an archive, a
-    reopen, a comment, a contact edit; on distinct conversations and contacts where the seed
-    has enough."""
-    rng = random.Random(5)
-    made = dict.fromkeys(("tag", "archive", "reopen", "comment", "contact"), 0)
+    """``count`` changes through the API, a fifth of each kind, every one a real change on a
+    distinct conversation or contact even on a database an earlier run already changed: a tag
+    added (one the conversation lacks), an open conversation archived, an archived one
+    reopened, a comment, a contact's description edited."""
+    rng = random.Random(time.time_ns())
+    kinds = ("tag", "archive", "reopen", "comment", "contact")
+    made = dict.fromkeys(kinds, 0)
+    share = -(-count // len(kinds))
     async with AsyncClient(url, token, connections=8) as client:
-        contacts: list[str] = []
-        page: dict[str, Any] = await client.get("/contacts", params={"limit": 100})
-        for _ in range(20):
-            contacts += [str(c["id"]) for c in page.get("_results") or []]
-            nxt = (page.get("_pagination") or {}).get("next")
-            if nxt is None or len(contacts) >= count:
-                break
-            page = await client.get(nxt)
-        convs = list(facts.conversation_ids)
+
+        async def listed(path: str, params: dict[str, Any], want: int) -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = []
+            async for item in client.paginate(path, {**params, "limit": 100}):
+                found.append(item)
+                if len(found) >= want:
+                    break
+            return found
+
+        opened = await listed(
+            "/conversations", {"q": {"statuses": ["unassigned", "assigned"]}}, share
+        )
+        archived = await listed("/conversations", {"q": {"statuses": ["archived"]}}, share)
+        contacts = await listed("/contacts", {}, share)
+        taken = {str(c["id"]) for c in opened + archived}
+        others = [cid for cid in facts.conversation_ids if cid not in taken]
+        rng.shuffle(others)
+        targets: dict[str, list[Any]] = {
+            "archive": opened,
+            "reopen": archived,
+            "tag": others[:share],
+            "comment": others[share : 2 * share],
+            "contact": contacts,
+        }
         sem = asyncio.Semaphore(8)
 
         async def one(n: int) -> None:
-            kind = tuple(made)[n % 5]
-            cid = convs[n % len(convs)]
+            kind = kinds[n % len(kinds)]
+            pool = targets[kind]
+            if n // len(kinds) >= len(pool):
+                return
+            target = pool[n // len(kinds)]
             async with sem:
                 if kind == "tag":
-                    tag = rng.choice(facts.tag_ids)
-                    await client.post(f"/conversations/{cid}/tags", json={"tag_ids": [tag]})
+                    have = await client.get(f"/conversations/{target}")
+                    held = {t["id"] for t in have.get("tags") or []}
+                    free = [t for t in facts.tag_ids if t not in held]
+                    if not free:
+                        return
+                    tagged = {"tag_ids": [rng.choice(free)]}
+                    await client.post(f"/conversations/{target}/tags", json=tagged)
                 elif kind in ("archive", "reopen"):
                     status = "archived" if kind == "archive" else "open"
-                    await client.patch(f"/conversations/{cid}", json={"status": status})
+                    await client.patch(f"/conversations/{target['id']}", json={"status": status})
                 elif kind == "comment":
                     body = {"body": f"bench change {n}"}
-                    await client.post(f"/conversations/{cid}/comments", json=body)
+                    await client.post(f"/conversations/{target}/comments", json=body)
                 else:
-                    body = {"description": f"edited by the bench ({n})"}
-                    await client.patch(f"/contacts/{contacts[n % len(contacts)]}", json=body)
+                    body = {"description": f"edited by the bench ({time.time_ns()}, {n})"}
+                    await client.patch(f"/contacts/{target['id']}", json=body)
             made[kind] += 1
 
         for start in range(0, count, 100):

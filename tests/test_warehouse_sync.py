@@ -161,6 +161,46 @@ def test_full_then_incremental_into_duckdb(dunder_mifflin: Company, tmp_path: Pa
     assert third.rows == 0
 
 
+def test_deleted_contacts_from_porchs_log_or_by_listing(
+    dunder_mifflin: Company, tmp_path: Path
+) -> None:
+    """With the provisioning scope the sync reads deletions (merges included) from Porch's log
+    instead of listing every contact; without it, it lists them: the same contacts flagged, the
+    log's way in fewer requests."""
+    if dunder_mifflin.server.backend != "sqlite":
+        pytest.skip("the sync reads the API; one server backend is enough")
+    seeded = _seed(dunder_mifflin, 4)
+    api = dunder_mifflin.api
+    admin = dunder_mifflin.token(namespaces=["shared", "private", "provisioning"])
+    plain = dunder_mifflin.token()
+    logged, listed = tmp_path / "logged.duckdb", tmp_path / "listed.duckdb"
+
+    def run(db: Path, token: str) -> Summary:
+        config = SyncConfig(
+            base_url=dunder_mifflin.server.url, token=token, destination=f"duckdb:///{db}"
+        )
+        return asyncio.run(sync_warehouse(config))
+
+    assert run(logged, admin).full
+    listed.write_bytes(logged.read_bytes())
+    ids = [r[0] for r in _q(logged, "SELECT id FROM front.contact ORDER BY id")]
+    others = [i for i in ids if i != seeded["contact"]]
+    assert len(others) >= 3
+    api.ok("DELETE", f"/contacts/{seeded['contact']}", 204)
+    merged = api.ok("POST", "/contacts/merge", json={"contact_ids": [others[0], others[1]]})
+    survivor = merged["id"]
+    gone = {seeded["contact"], *({others[0], others[1]} - {survivor})}
+    by_log, by_listing = run(logged, admin), run(listed, plain)
+    for db, summary in ((logged, by_log), (listed, by_listing)):
+        assert summary.tables["contact"].deleted == len(gone) == 2
+        flagged = {r[0] for r in _q(db, "SELECT id FROM front.contact WHERE _deleted")}
+        assert flagged == gone
+    assert by_log.requests < by_listing.requests
+    # Nothing deleted since: neither way flags anything again.
+    again = run(logged, admin).tables
+    assert (again["contact"].deleted if "contact" in again else 0) == 0
+
+
 def test_full_sync_into_postgresql(
     dunder_mifflin: Company, pg_server: PgServer, tmp_path: Path
 ) -> None:

@@ -219,6 +219,8 @@ async def stages(sync: WarehouseSync) -> None:
                 sync.log(f"the last {sync.config.recent_days:g} days are loaded")
             else:
                 state["contacts_after"] = float(fill["contacts_mark"]) - OVERLAP
+                # Deleted since the load began: Porch's log names them (``incremental.py``).
+                state["contacts_deleted_after"] = float(fill["started"]) - OVERLAP
         elif stage == "events":
             await index(sync, False)
             await incremental.events(sync, refetch_after=float(fill["started"]) - OVERLAP)

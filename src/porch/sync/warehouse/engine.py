@@ -12,7 +12,8 @@ is loaded twice.
 Later runs (``incremental.py``) read ``GET /events`` after the saved cursor (with a few seconds
 of overlap: events commit slightly out of order) and refetch only the conversations the events
 name; a conversation that is gone (404) or merged away is flagged ``_deleted``. Contacts and
-accounts come by ``q[updated_after]``; deleted contacts are found by comparing the contact ids
+accounts come by ``q[updated_after]``; deleted contacts come from Porch's log
+(``GET /porch/events``) or, where that cannot be read (Front), by comparing the contact ids
 the API lists with those the destination holds. The reference objects are small and read whole.
 
 Reading (``reader.py``: many requests in flight) and writing (``writer.py``: one batch at a

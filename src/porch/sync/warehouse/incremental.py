@@ -1,6 +1,7 @@
 """Runs after the first: the reference objects again (small), the event log after the saved
 cursor with the conversations it names refetched, contacts updated since the last run, and
-contacts deleted since (the ids the API lists against those the destination holds).
+contacts deleted since (from Porch's log, or the ids the API lists against those the
+destination holds).
 
 The event log is read as time spans in parallel (``/events`` serves 15 events a page, here as
 on Front): from the cursor (or the first event) to now, cut into ``concurrency / 2`` spans by
@@ -11,9 +12,10 @@ again, since events commit slightly out of their emitted order (rows read twice 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from porch.client.errors import NotFound
+from porch.client.errors import BadRequest, Forbidden, NotFound
 from porch.sync.warehouse import rows as make
 from porch.sync.warehouse.destinations import Batch
 from porch.sync.warehouse.reader import (
@@ -153,11 +155,52 @@ async def contacts(sync: WarehouseSync) -> None:
 
 
 async def deleted_contacts(sync: WarehouseSync) -> None:
-    """Contacts the destination holds that the API no longer lists, confirmed one by one
-    (a contact updated while the list was read may have moved past it), flagged deleted."""
+    """Contacts deleted (or merged away) since the last run, flagged deleted.
+
+    Porch's own log names them: ``GET /porch/events?q[types]=contact_deleted`` after the saved
+    cursor, a request per hundred deletions. Front has no such log (nor does a token without
+    the provisioning scope reach Porch's), and before a cursor is saved there is nothing to
+    read it from: then the contacts the destination holds are compared with those the API
+    lists, every contact read (``_listed_gone``), and the cursor is saved when the log can be
+    read, so that the next run reads the log instead."""
     keys = getattr(sync.dest, "keys", None)
     if keys is None:
         return
+    mark = sync.now()
+    after = sync.state.get("contacts_deleted_after")
+    gone = await _logged_gone(sync, float(after)) if after is not None else None
+    if gone is None:
+        gone = await _listed_gone(sync, keys)
+        if after is None and await _logged_gone(sync, mark) is not None:
+            after = mark
+    batch = Batch()
+    batch.gone["contact"] = gone
+    if after is not None:
+        sync.state["contacts_deleted_after"] = max(float(after), mark - OVERLAP)
+    await sync.commit(batch)
+
+
+async def _logged_gone(sync: WarehouseSync, after: float) -> set[str] | None:
+    """The contacts Porch's log says were deleted after ``after``, or None when the log cannot
+    be read here (Front: 404; a token without the provisioning scope: 403)."""
+    params = {
+        "q[types]": "contact_deleted",
+        "q[after]": stamp(after),
+        "sort_order": "asc",
+        "limit": PAGE,
+    }
+    try:
+        found = await sync.read.all("/porch/events", params)
+    except (NotFound, Forbidden, BadRequest):
+        return None
+    return {
+        str(cid) for e in found if (cid := ((e.get("target") or {}).get("data") or {}).get("id"))
+    }
+
+
+async def _listed_gone(sync: WarehouseSync, keys: Callable[[str], set[str] | None]) -> set[str]:
+    """Contacts the destination holds (``keys``) that the API no longer lists, confirmed one by
+    one (a contact updated while the list was read may have moved past it)."""
     read = sync.read
     listed: set[str] = set()
     mark = sync.now()
@@ -184,10 +227,7 @@ async def deleted_contacts(sync: WarehouseSync) -> None:
         return False
 
     found = await gather_all(gone(cid) for cid in missing)
-    batch = Batch()
-    batch.gone["contact"] = {cid for cid, g in zip(missing, found, strict=True) if g}
-    if batch.gone["contact"]:
-        await sync.commit(batch)
+    return {cid for cid, g in zip(missing, found, strict=True) if g}
 
 
 async def run(sync: WarehouseSync) -> None:
