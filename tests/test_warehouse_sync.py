@@ -65,8 +65,10 @@ def _seed(company: Company, conversations: int) -> dict[str, Any]:
     return {"tag": tag, "inbox": inbox, "conversations": convs, "contact": contact_id}
 
 
-def _run(company: Company, dest: str, **kw: Any) -> Summary:
-    config = SyncConfig(base_url=company.server.url, token=company.token(), destination=dest, **kw)
+def _run(company: Company, dest: str, *, token: str | None = None, **kw: Any) -> Summary:
+    config = SyncConfig(
+        base_url=company.server.url, token=token or company.token(), destination=dest, **kw
+    )
     return asyncio.run(sync_warehouse(config))
 
 
@@ -88,7 +90,7 @@ def test_full_then_incremental_into_duckdb(dunder_mifflin: Company, tmp_path: Pa
     seeded = _seed(dunder_mifflin, 3)
     convs = seeded["conversations"]
     db = tmp_path / "w.duckdb"
-    settings = {
+    settings: dict[str, Any] = {
         "exclude_columns": {"message": ["body"]},
         "hash_columns": {"message_recipient": ["handle"]},
     }
@@ -320,7 +322,8 @@ def test_parquet_through_dlt(
     dunder_mifflin: Company, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """dlt's filesystem destination for real: Parquet files a query engine reads; latest row
-    per key wins, child sets (tags) follow their parent, history rows are appended."""
+    per key wins, child sets (tags) follow their parent, history rows are appended, a deleted
+    contact (named by Porch's log: the token has the provisioning scope) gets a deleted row."""
     if dunder_mifflin.server.backend != "sqlite":
         pytest.skip("the sync reads the API; one server backend is enough")
     pytest.importorskip("dlt")
@@ -329,7 +332,8 @@ def test_parquet_through_dlt(
     bucket = tmp_path / "lake"
     monkeypatch.setenv("DESTINATION__FILESYSTEM__BUCKET_URL", bucket.as_uri())
     monkeypatch.setenv("RUNTIME__LOG_LEVEL", "WARNING")
-    kw: dict[str, Any] = {"pipelines_dir": str(tmp_path / "dlt")}
+    admin = dunder_mifflin.token(namespaces=["shared", "private", "provisioning"])
+    kw: dict[str, Any] = {"pipelines_dir": str(tmp_path / "dlt"), "token": admin}
     first = _run(dunder_mifflin, "parquet", **kw)
     assert first.full
     con = duckdb.connect()
@@ -347,8 +351,15 @@ def test_parquet_through_dlt(
     api.ok("PATCH", f"/conversations/{convs[0]}", 204, json={"tag_ids": []})
     api.ok("PATCH", f"/conversations/{convs[1]}", 204, json={"tag_ids": [seeded["tag"]]})
     api.ok("PATCH", f"/conversations/{convs[2]}", 204, json={"status": "archived"})
+    api.ok("DELETE", f"/contacts/{seeded['contact']}", 204)
     second = _run(dunder_mifflin, "parquet", **kw)
     assert not second.full
+    assert second.tables["contact"].deleted == 1
+    contacts = rows(
+        f"SELECT id, _deleted FROM {_parquet(bucket, 'contact')}"
+        " QUALIFY row_number() OVER (PARTITION BY id ORDER BY _synced_at DESC) = 1"
+    )
+    assert {i for i, deleted in contacts if deleted} == {seeded["contact"]}
     tagged = rows(
         "SELECT conversation_id, tag_id FROM"
         f" ({_current(bucket, 'conversation_tag', 'conversation_id', 'conversation')})"

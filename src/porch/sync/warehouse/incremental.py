@@ -161,23 +161,26 @@ async def deleted_contacts(sync: WarehouseSync) -> None:
     cursor, a request per hundred deletions. Front has no such log (nor does a token without
     the provisioning scope reach Porch's), and before a cursor is saved there is nothing to
     read it from: then the contacts the destination holds are compared with those the API
-    lists, every contact read (``_listed_gone``), and the cursor is saved when the log can be
-    read, so that the next run reads the log instead."""
+    lists, every contact read (``_listed_gone``; not on a dlt destination, which cannot say
+    which contacts it holds), and the cursor is saved when the log can be read, so that the
+    next run reads the log instead."""
     keys = getattr(sync.dest, "keys", None)
-    if keys is None:
-        return
     mark = sync.now()
     after = sync.state.get("contacts_deleted_after")
     gone = await _logged_gone(sync, float(after)) if after is not None else None
     if gone is None:
-        gone = await _listed_gone(sync, keys)
+        # Listing needs the destination's ids: a dlt destination has none to give.
+        gone = await _listed_gone(sync, keys) if keys is not None else set()
         if after is None and await _logged_gone(sync, mark) is not None:
             after = mark
-    batch = Batch()
-    batch.gone["contact"] = gone
     if after is not None:
+        # Saved with this run's next commit: without deletions there is nothing to lose by
+        # reading the span again.
         sync.state["contacts_deleted_after"] = max(float(after), mark - OVERLAP)
-    await sync.commit(batch)
+    if gone:
+        batch = Batch()
+        batch.gone["contact"] = gone
+        await sync.commit(batch)
 
 
 async def _logged_gone(sync: WarehouseSync, after: float) -> set[str] | None:
