@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from porch import ids
 from porch.domain import teammates as teammates_domain
@@ -103,9 +104,55 @@ async def template_views(
     ]
 
 
-def _next_key(rows: Sequence[store.Folder | store.Template], sort: str) -> list[int]:
-    last = rows[-1]
-    return [int(getattr(last, sort)), last.id]
+Row = TypeVar("Row", store.Folder, store.Template)
+
+
+class _PageOf(Protocol[Row]):
+    async def __call__(
+        self,
+        conn: Reader,
+        /,
+        *,
+        company_id: int,
+        vis: dict[str, object],
+        scope: str,
+        owner: int | None,
+        sort: str,
+        after: tuple[int, int] | None,
+        limit: int,
+        descending: bool,
+    ) -> list[Row]: ...
+
+
+async def _page(
+    fetch: _PageOf[Row],
+    db: Database,
+    principal: Principal,
+    *,
+    scope: str,
+    owner: int | None,
+    sort: str,
+    after: tuple[int, int] | None,
+    limit: int,
+    descending: bool,
+) -> tuple[list[Row], list[int] | None]:
+    """A page of what ``fetch`` reads (one row more than ``limit``, to know if there is a
+    next page) and the key to continue after."""
+    rows = await fetch(
+        db,
+        company_id=principal.company_id,
+        vis=principal.visibility(),
+        scope=scope,
+        owner=owner,
+        sort=sort,
+        after=after,
+        limit=limit + 1,
+        descending=descending,
+    )
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], [int(getattr(last, sort)), last.id]
 
 
 async def list_folders(
@@ -120,20 +167,17 @@ async def list_folders(
     descending: bool,
 ) -> tuple[list[store.Folder], list[int] | None]:
     """A page of visible folders and the key to continue after, if there may be more."""
-    rows = await store.folder_page(
+    return await _page(
+        store.folder_page,
         db,
-        company_id=principal.company_id,
-        vis=principal.visibility(),
+        principal,
         scope=scope,
         owner=owner,
         sort=sort,
         after=after,
-        limit=limit + 1,
+        limit=limit,
         descending=descending,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (_next_key(rows, sort) if more and rows else None)
 
 
 async def list_templates(
@@ -148,20 +192,17 @@ async def list_templates(
     descending: bool,
 ) -> tuple[list[store.Template], list[int] | None]:
     """A page of visible templates and the key to continue after, if there may be more."""
-    rows = await store.template_page(
+    return await _page(
+        store.template_page,
         db,
-        company_id=principal.company_id,
-        vis=principal.visibility(),
+        principal,
         scope=scope,
         owner=owner,
         sort=sort,
         after=after,
-        limit=limit + 1,
+        limit=limit,
         descending=descending,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (_next_key(rows, sort) if more and rows else None)
 
 
 def check_name(name: object, kind: str) -> None:
