@@ -365,6 +365,13 @@ def test_parquet_through_dlt(
         f" ({_current(bucket, 'conversation_tag', 'conversation_id', 'conversation')})"
     )
     assert tagged == [(convs[1], seeded["tag"])]
+    # Each run's rows are stamped later than the last run's, even inside one second of the
+    # server's clock (whole seconds): the latest row per key is always one row.
+    stamps = rows(
+        f"SELECT count(*), count(DISTINCT _synced_at) FROM {_parquet(bucket, 'conversation')}"
+        f" WHERE id = '{convs[0]}'"
+    )
+    assert stamps[0][0] >= 2 and stamps[0][0] == stamps[0][1]
     latest = rows(
         f"SELECT id, status FROM {_parquet(bucket, 'conversation')}"
         " QUALIFY row_number() OVER (PARTITION BY id ORDER BY _synced_at DESC) = 1 ORDER BY id"

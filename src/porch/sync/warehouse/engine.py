@@ -148,7 +148,9 @@ class WarehouseSync:
         if self.full_refresh is not None:
             names = self.full_refresh or list(self.tables)
             self.dest.truncate([n for n in names if n in self.tables])
-            self.state = {k: self.state[k] for k in ("version", "base_url", "salt")}
+            # Kept: tables not refreshed keep their rows, whose stamps the next ones follow.
+            kept = ("version", "base_url", "salt", "synced_at")
+            self.state = {k: self.state[k] for k in kept if k in self.state}
         if "backfill" not in self.state and not self.state.get("loaded"):
             self.state["backfill"] = {"stage": backfill.STAGES[0], "next": None}
 

@@ -56,7 +56,14 @@ class Writer:
         """Queue ``batch`` with ``state`` as it is now (the cursor moves with the rows); waits
         only for the write before it."""
         self._hash(batch)
-        batch.synced_at = make.ts(self.client.server_time or time.time())
+        # The server's Date header counts whole seconds, so two runs (or two batches) inside
+        # one second would share a stamp, and an append-only destination tells a key's latest
+        # row by it. Each stamp is later than the one before, across runs too: the last one
+        # rides in the state saved with the rows.
+        now = self.client.server_time or time.time()
+        stamp = max(now, float(state.get("synced_at") or 0.0) + 0.001)
+        state["synced_at"] = stamp
+        batch.synced_at = make.ts(stamp)
         saved = copy.deepcopy(state)
         async with self._turn:  # first come, first written: the last state saved is the newest
             await self.flush()
